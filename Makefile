@@ -1,0 +1,47 @@
+# One task runner. `make demo` and `make test` are the README's two commands:
+# each creates the virtual environment and installs what it needs on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+CUSTOMERS ?= 2000
+SEED ?= 42
+AS_OF ?= 2026-06-30
+
+# Embedded default: project-local Prefect home, no telemetry (no network here).
+export PREFECT_HOME ?= $(CURDIR)/var/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := False
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+
+.PHONY: install demo test lint unit contract clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m flows.demo --customers $(CUSTOMERS) --seed $(SEED) --as-of $(AS_OF)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+contract: $(STAMP)
+	$(BIN)/python -m lifecycle.quality.contract --out docs/input-contract.md
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,60 @@
+"""Runtime settings: one typed model, read once from the environment.
+
+Every setting has the ``LIFECYCLE_`` prefix (``LIFECYCLE_DATABASE_URL`` …).
+Defaults are the embedded set-up: a SQLite file and folders under ``var/``.
+No secret has a default: the keyring comes from ``LIFECYCLE_KEYRING`` (JSON),
+``LIFECYCLE_KEYRING_FILE`` (a path) or a Prefect Secret block named by
+``LIFECYCLE_KEYRING_BLOCK`` (read by the orchestration layer).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIFECYCLE_", extra="ignore", frozen=True)
+
+    home: Path = Field(default=Path("var"), description="working folder for the embedded default")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite file under home")
+    landing_dir: Path | None = Field(default=None, description="landing zone; default: <home>/landing")
+    reports_dir: Path | None = Field(default=None, description="reports; default: <home>/reports")
+    gx_dir: Path | None = Field(default=None, description="GX project folder; default: <home>/gx")
+    sources_file: Path | None = Field(default=None, description="sources YAML; default: the packaged one")
+    suites_dir: Path | None = Field(default=None, description="GX suites; default: ./expectations")
+    keyring_file: Path | None = None
+    keyring_block: str | None = Field(default=None, description="Prefect Secret block holding the keyring JSON")
+    chunk_rows: int = Field(default=1_000_000, gt=0, description="rows per chunk for large extracts")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'lifecycle.db').resolve()}"
+
+    @property
+    def resolved_landing_dir(self) -> Path:
+        return self.landing_dir or self.home / "landing"
+
+    @property
+    def resolved_reports_dir(self) -> Path:
+        return self.reports_dir or self.home / "reports"
+
+    @property
+    def resolved_gx_dir(self) -> Path:
+        return self.gx_dir or self.home / "gx"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.resolved_reports_dir / "data-docs"
+
+    @property
+    def resolved_suites_dir(self) -> Path:
+        return self.suites_dir or Path(__file__).resolve().parent.parent / "expectations"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The canonical store: SQLAlchemy 2.0 models, engine set-up, bulk upserts."""
