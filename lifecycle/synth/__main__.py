@@ -1,0 +1,5 @@
+"""``python -m lifecycle.synth``."""
+
+from lifecycle.synth.cli import main
+
+raise SystemExit(main())
