@@ -1,0 +1,32 @@
+"""The input contract document is generated from the config and suites, and committed current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lifecycle.quality.contract import main, render_input_contract
+from lifecycle.sources import load_sources
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = ROOT / "docs" / "input-contract.md"
+
+
+def test_committed_contract_equals_a_fresh_render() -> None:
+    fresh = render_input_contract(load_sources(), ROOT / "expectations")
+    assert COMMITTED.read_text(encoding="utf-8") == fresh, (
+        "docs/input-contract.md is stale: run python -m lifecycle.quality.contract --out docs/input-contract.md"
+    )
+
+
+def test_contract_names_each_source_its_columns_and_rules() -> None:
+    text = render_input_contract(load_sources(), ROOT / "expectations")
+    assert "| `MOBILE_NO` | `mobile` | string |  |  | yes | `mobile_format` |" in text
+    assert "| `AMT_FEN` | `amount` | decimal | unit: fen (stored in yuan) | yes |  |" in text
+    assert "- Key: `account_no` → `account_no`, `balance_date` → `balance_date`" in text
+    assert "| `chk_card_no_luhn` | `card_no` | Luhn check digit of the card number | `card_no_luhn` |" in text
+
+
+def test_command_line_writes_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "contract.md"
+    assert main(["--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8")

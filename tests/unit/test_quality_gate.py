@@ -1,0 +1,246 @@
+"""The quality gate reports each failing row by row_id and rule, and only those rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lifecycle.errors import ConfigError
+from lifecycle.quality import QualityGate, ValidationOutcome
+from lifecycle.quality.results import read_validation_result
+from lifecycle.quality.runner import vectorisable
+
+SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+VALID_ID = "11010519491231002X"  # GB 11643 sample: born 1949-12-31, sequence 002 (female)
+
+CUSTOMER_CHECKS = [
+    "chk_id_no_checksum",
+    "chk_id_no_birth_date",
+    "chk_id_no_gender",
+    "chk_date_valid__birth_date",
+    "chk_date_valid__open_date",
+    "chk_date_valid__updated_at",
+    "chk_not_future__birth_date",
+    "chk_not_future__open_date",
+]
+
+
+def customers(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A standardised core_customers frame: one valid customer per row, with overrides."""
+    records = []
+    for number, override in enumerate(rows, start=1):
+        record: dict[str, Any] = {
+            "row_id": number,
+            "source_key": f"C{number:04d}",
+            "name": "张三",
+            "id_type": "RIC",
+            "id_no": VALID_ID,
+            "gender": "F",
+            "birth_date": pd.Timestamp("1949-12-31"),
+            "mobile": "13812345678",
+            "email": "zhang.san@example.cn",
+            "address": "北京市朝阳区",
+            "branch_code": "0101",
+            "rm_id": "RM001",
+            "open_date": pd.Timestamp("2020-01-02"),
+            "marketing_consent": "true",
+            "updated_at": pd.Timestamp("2026-01-01 08:00:00"),
+        }
+        record.update(dict.fromkeys(CUSTOMER_CHECKS, True))
+        record.update(override)
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    for column in ("birth_date", "open_date", "updated_at"):
+        frame[column] = frame[column].astype("datetime64[us]")
+    for column in CUSTOMER_CHECKS:
+        frame[column] = frame[column].astype(object)
+    return frame.astype({"row_id": "int64"})
+
+
+PLANTED: list[dict[str, Any]] = [
+    {},  # 1 valid
+    {"mobile": "1381234567"},  # 2 ten digits
+    {"chk_id_no_checksum": False},  # 3 wrong check character
+    {"source_key": "DUP"},  # 4 duplicated key ...
+    {"source_key": "DUP"},  # 5 ... both rows fail
+    {"gender": "X"},  # 6 unknown source code kept as-is
+    {"id_type": "PASSPORT", "id_no": "E12345678", "chk_id_no_checksum": None, "chk_id_no_birth_date": None,
+     "chk_id_no_gender": None},  # 7 a passport is not a resident ID: passes
+    {"birth_date": pd.Timestamp("1850-01-01"), "chk_id_no_birth_date": False},  # 8 too old, ID disagrees
+    {"birth_date": np.datetime64("1000-01-01", "us")},  # 9 outside the datetime64[ns] range
+    {"mobile": None, "email": None, "id_no": None, "chk_id_no_checksum": None, "chk_id_no_birth_date": None,
+     "chk_id_no_gender": None},  # 10 optional values absent: passes
+    {"name": None},  # 11 required
+    {"chk_not_future__open_date": False},  # 12 opened after the as-of date
+]  # fmt: skip
+
+EXPECTED = {
+    (2, "mobile_format", "mobile"),
+    (3, "id_no_checksum", "chk_id_no_checksum"),
+    (4, "source_key_unique", "source_key"),
+    (5, "source_key_unique", "source_key"),
+    (6, "code_in_set", "gender"),
+    (8, "age_range", "birth_date"),
+    (8, "id_no_birth_date", "chk_id_no_birth_date"),
+    (9, "age_range", "birth_date"),
+    (11, "required", "name"),
+    (12, "date_not_future", "chk_not_future__open_date"),
+}
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory: pytest.TempPathFactory) -> QualityGate:
+    root = tmp_path_factory.mktemp("quality-gate")
+    return QualityGate(root / "gx", root / "data-docs", SUITES_DIR)
+
+
+@pytest.fixture(scope="module")
+def outcome(gate: QualityGate) -> ValidationOutcome:
+    return gate.validate(customers(PLANTED), "core_customers", run_name="planted", source="core_customers")
+
+
+def triples(outcome: ValidationOutcome) -> set[tuple[int, str, str]]:
+    return {(int(r.row_id), str(r.rule), str(r.column)) for r in outcome.failures.itertuples()}
+
+
+def test_each_planted_flaw_is_reported_with_its_row_and_rule(outcome: ValidationOutcome) -> None:
+    assert triples(outcome) == EXPECTED
+    assert outcome.failures["row_id"].dtype == "int64"
+    assert list(outcome.failures.columns) == ["row_id", "rule", "expectation", "column"]
+
+
+def test_passing_rows_are_absent_and_failing_rows_listed_once(outcome: ValidationOutcome) -> None:
+    assert outcome.failed_row_ids == [2, 3, 4, 5, 6, 8, 9, 11, 12]
+    assert not {1, 7, 10} & set(outcome.failed_row_ids)
+    assert outcome.failed_share == pytest.approx(9 / 12)
+    assert outcome.success is False and outcome.table_failures == []
+
+
+def test_summary_counts_rows_per_expectation_in_suite_order(outcome: ValidationOutcome) -> None:
+    by_rule = {(s.rule, s.column): s for s in outcome.summary}
+    assert by_rule[("source_key_unique", "source_key")].unexpected_count == 2
+    assert by_rule[("mobile_format", "mobile")].success is False
+    assert by_rule[("email_format", "email")].success is True
+    assert by_rule[("columns_present", "")].unexpected_count is None  # table-level
+    assert outcome.summary[0].rule == "columns_present"  # the suite file's first expectation
+
+
+def test_validation_result_has_its_data_docs_page(gate: QualityGate, outcome: ValidationOutcome) -> None:
+    page = outcome.data_docs_page
+    assert page is not None and page.suffix == ".html" and page.is_file()
+    assert gate.data_docs_dir.resolve() in page.resolve().parents
+    index = gate.build_data_docs()
+    assert index.name == "index.html" and index.is_file()
+
+
+def test_chunked_validation_equals_unchunked(gate: QualityGate, outcome: ValidationOutcome) -> None:
+    # rows 4 and 5 share a key and land in different chunks of 4 rows
+    chunked = gate.validate(
+        customers(PLANTED), "core_customers", run_name="planted", source="core_customers", chunk_rows=4
+    )
+    pd.testing.assert_frame_equal(chunked.failures, outcome.failures)
+    assert chunked.summary == outcome.summary
+    assert (chunked.success, chunked.table_failures, chunked.rows) == (outcome.success, outcome.table_failures, 12)
+
+
+def test_negative_amount_and_unknown_code_fail_in_a_fact_source(gate: QualityGate) -> None:
+    frame = pd.DataFrame(
+        {
+            "row_id": np.arange(1, 4, dtype="int64"),
+            "txn_id": ["T1", "T2", "T3"],
+            "account_no": ["A1", "A1", "A2"],
+            "txn_time": pd.to_datetime(["2026-06-01 10:00:00"] * 3),
+            "amount": [100.0, -0.01, 5.0],
+            "direction": ["DEBIT", "CREDIT", "D"],
+            "channel": ["ATM", None, "POS"],
+            "txn_type": ["FEE", "SALARY", "PAYMENT"],
+            "counterparty_country": [None, "CN", None],
+            "currency": ["CNY", "CNY", "USD"],
+            "chk_date_valid__txn_time": [True, True, True],
+            "chk_number_valid__amount": [True, True, True],
+            "chk_not_future__txn_time": [True, True, True],
+        }
+    )
+    result = gate.validate(frame, "transactions", run_name="facts", source="transactions")
+    assert triples(result) == {(2, "amount_non_negative", "amount"), (3, "code_in_set", "direction")}
+
+
+def test_compound_key_duplicates_name_both_key_columns(gate: QualityGate) -> None:
+    frame = pd.DataFrame(
+        {
+            "row_id": np.arange(1, 5, dtype="int64"),
+            "account_no": ["A1", "A1", "A1", "A2"],
+            "balance_date": pd.to_datetime(["2026-06-29", "2026-06-30", "2026-06-30", "2026-06-30"]),
+            "balance": [1.0, 2.0, 3.0, 4.0],
+            "balance_cny": [1.0, 2.0, 3.0, 4.0],
+        }
+        | {c: [True] * 4 for c in ("chk_date_valid__balance_date", "chk_not_future__balance_date")}
+        | {c: [True] * 4 for c in ("chk_number_valid__balance", "chk_number_valid__balance_cny")}
+    )
+    result = gate.validate(frame, "balances", run_name="balances", source="balances", chunk_rows=2)
+    assert triples(result) == {
+        (2, "source_key_unique", "account_no,balance_date"),
+        (3, "source_key_unique", "account_no,balance_date"),
+    }
+
+
+def test_missing_column_is_a_table_level_failure(gate: QualityGate) -> None:
+    frame = customers([{}, {"mobile": "1"}]).drop(columns=["mobile"])
+    result = gate.validate(frame, "core_customers", run_name="no-mobile", source="core_customers")
+    failed = {(t.rule, t.column) for t in result.table_failures}
+    assert failed == {("columns_present", ""), ("mobile_format", "mobile")}
+    assert all("mobile" in t.reason for t in result.table_failures)
+    assert result.success is False and result.failures.empty
+
+
+def test_an_empty_extract_passes(gate: QualityGate) -> None:
+    result = gate.validate(customers([{}]).iloc[0:0], "core_customers", run_name="empty", source="core_customers")
+    assert (result.rows, result.success, result.failed_row_ids) == (0, True, [])
+
+
+@pytest.mark.parametrize(
+    ("frame", "suite"),
+    [
+        (customers([{}]).drop(columns=["row_id"]), "core_customers"),
+        (customers([{}, {}]).assign(row_id=[1, 1]), "core_customers"),
+        (customers([{}]), "no_such_suite"),
+    ],
+    ids=["no-row-id", "duplicate-row-id", "unknown-suite"],
+)
+def test_unusable_input_is_refused_with_a_config_error(gate: QualityGate, frame: pd.DataFrame, suite: str) -> None:
+    with pytest.raises(ConfigError):
+        gate.validate(frame, suite, run_name="bad", source="core_customers")
+
+
+def test_gx_answer_carrying_values_is_refused() -> None:
+    evr = SimpleNamespace(
+        expectation_config=SimpleNamespace(
+            id="e1", meta={"rule": "mobile_format"}, type="expect_column_values_to_match_regex", kwargs={"column": "m"}
+        ),
+        result={"unexpected_count": 1, "unexpected_index_list": [{"m": "13800000000", "row_id": 2}]},
+        success=False,
+        exception_info={"raised_exception": False},
+    )
+    with pytest.raises(RuntimeError, match="may hold values"):
+        read_validation_result(SimpleNamespace(results=[evr]), ["m", "row_id"])
+
+
+def test_frame_handed_to_gx_takes_the_vectorised_paths() -> None:
+    frame = pd.DataFrame(
+        {
+            "row_id": np.array([7, 9], dtype="int64"),
+            "born": pd.Series([np.datetime64("1000-01-01", "us"), np.datetime64("1990-05-01", "us")]),
+            "days": pd.array([3, None], dtype="Int64"),
+            "flag": pd.Series([True, None], dtype=object),
+        }
+    )
+    ready = vectorisable(frame)
+    assert ready["born"].dtype == "datetime64[ns]" and ready["born"].iloc[0] < pd.Timestamp("1900-01-01")
+    assert ready["days"].dtype == "float64" and np.isnan(ready["days"].iloc[1])
+    assert ready["flag"].dtype == object and ready.index.name == "row_id"
+    assert ready["row_id"].tolist() == [7, 9] and frame["born"].dtype == "datetime64[us]"  # input untouched
