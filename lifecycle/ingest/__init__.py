@@ -1,0 +1,1 @@
+"""Reading, standardising and staging source extracts (pure: frames in, frames out)."""

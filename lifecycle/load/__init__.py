@@ -1,0 +1,1 @@
+"""Loading validated batches into the canonical store (bulk, idempotent)."""

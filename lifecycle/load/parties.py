@@ -1,0 +1,256 @@
+"""Load customer sources: resolve identity, build golden records, encrypt, upsert.
+
+Input frames are validated, standardised source records (plaintext, in memory
+only). Output in the store: golden ``customers`` rows holding ciphertexts,
+masks and blind indexes; ``customer_keys``; ``source_links``;
+``identity_conflicts``; and ``cards`` for card-system records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, insert, select
+
+from lifecycle import golden
+from lifecycle.identity import CORPORATE_RULES, DEFAULT_RULES, ExistingIdentities, Resolution, resolve
+from lifecycle.privacy import masking
+from lifecycle.privacy.blind_index import blind_index_series
+from lifecycle.privacy.envelope import new_data_keys, unwrap_data_keys, wrap_data_keys
+from lifecycle.privacy.fields import encrypt_column
+from lifecycle.privacy.keyring import Keyring
+from lifecycle.sources import SourceSpec
+from lifecycle.store.base import Base, table_of
+from lifecycle.store.models import Card, Customer, CustomerKey, IdentityConflict, SourceLink
+from lifecycle.store.upsert import upsert_frame
+
+PII_ATTRIBUTES = ("name", "id_no", "mobile", "email", "address", "birth_date", "legal_rep_name")
+CLEAR_ATTRIBUTES = ("uscc", "gender", "industry_code", "registered_capital", "branch_code", "rm_id",
+                    "open_date", "marketing_consent")
+ID_CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class PartyBatch:
+    spec: SourceSpec
+    frame: pd.DataFrame  # standardised, validated rows
+    file_id: int
+
+
+@dataclass(frozen=True)
+class PartyLoadResult:
+    records: int
+    new_customers: int
+    customers_updated: int
+    links: pd.DataFrame  # source, source_key, customer_id (for fact loading)
+    conflicts: int
+
+
+def _records(batches: list[PartyBatch], keyring: Keyring) -> pd.DataFrame:
+    frames = []
+    for b in batches:
+        f = b.frame.drop(columns=[c for c in b.frame.columns if c.startswith("chk_")]).copy()
+        f["source"], f["system"], f["trust"], f["file_id"] = b.spec.name, b.spec.system, b.spec.trust, b.file_id
+        f["entity"] = b.spec.entity
+        valid_id = b.frame.get("chk_id_no_checksum", pd.Series(None, index=f.index)).eq(True)
+        f["id_no_bidx"] = blind_index_series(keyring, "id_no", f.get("id_no", pd.Series(None, index=f.index))
+                                             .where(valid_id, None))
+        mobile = f.get("mobile", pd.Series(None, index=f.index))
+        mobile_ok = mobile.astype("string").str.fullmatch(r"1[3-9]\d{9}").fillna(False).astype(bool)
+        f["mobile_bidx"] = blind_index_series(keyring, "mobile", mobile.where(mobile_ok, None))
+        name_mobile = (f["name"].astype(object) + "|" + mobile.astype(object)).where(
+            mobile_ok & f["name"].notna(), None)
+        f["name_mobile_bidx"] = blind_index_series(keyring, "name_mobile", name_mobile)
+        frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    if "updated_at" not in out:
+        out["updated_at"] = pd.NaT
+    return out
+
+
+def _existing(conn: Connection, sources: list[str], rules: tuple[str, ...]) -> ExistingIdentities:
+    links = pd.DataFrame(conn.execute(
+        select(SourceLink.source, SourceLink.source_key, SourceLink.customer_id)
+        .where(SourceLink.source.in_(sources))).all(), columns=["source", "source_key", "customer_id"])
+    cols = [Customer.customer_id, *[getattr(Customer, r) for r in rules]]
+    keys = pd.DataFrame(conn.execute(select(*cols).where(Customer.erased_at.is_(None))).all(),
+                        columns=["customer_id", *rules])
+    keys = keys.dropna(subset=list(rules), how="all")
+    empty = ExistingIdentities.empty(rules)
+    return ExistingIdentities(links if len(links) else empty.links, keys if len(keys) else empty.keys)
+
+
+def _fetch(conn: Connection, model: type[Base], ids: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    table = table_of(model)
+    parts = []
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = [int(i) for i in ids[start : start + ID_CHUNK]]
+        stmt = select(*[table.c[c] for c in columns]).where(table.c.customer_id.in_(chunk))
+        parts.append(pd.DataFrame(conn.execute(stmt).all(), columns=columns))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def _data_keys(conn: Connection, keyring: Keyring, customer_ids: np.ndarray, new_ids: set[int],
+               now: datetime) -> tuple[dict[int, bytes], pd.DataFrame]:
+    """Each customer's data key: existing ones unwrapped, new ones generated; the
+    new ones' wrapped rows are returned for storing once their customers exist."""
+    existing = _fetch(conn, CustomerKey, np.array(sorted(set(customer_ids.tolist()) - new_ids)),
+                      ["customer_id", "wrapped_key"])
+    ids = existing["customer_id"].astype(int).tolist()
+    deks = dict(zip(ids, unwrap_data_keys(keyring, existing["wrapped_key"].tolist(), ids), strict=True))
+    fresh = sorted(new_ids)
+    new = new_data_keys(len(fresh)) if fresh else []
+    rows = pd.DataFrame({"customer_id": fresh, "wrapped_key": wrap_data_keys(keyring, new, fresh),
+                         "master_version": keyring.active_version, "created_at": now})
+    deks.update(zip(fresh, new, strict=True))
+    return deks, rows
+
+
+def _golden_rows(winners: pd.DataFrame, current: pd.DataFrame, deks: dict[int, bytes],
+                 keyring: Keyring) -> pd.DataFrame:
+    """Current golden rows with the winning attributes applied (encrypted, masked, indexed)."""
+    rows = current.set_index("customer_id")
+    wide = winners.pivot(index="customer_id", columns="attribute", values="value")
+    for attr in wide.columns:
+        values = wide[attr].dropna()
+        ids = values.index.to_numpy(dtype=np.int64)
+        if attr in PII_ATTRIBUTES:
+            enc = encrypt_column(values.tolist(), [deks[int(i)] for i in ids], ids.tolist(),
+                                 table="customers", column=attr)
+            rows.loc[ids, f"{attr}_enc"] = pd.Series(enc, index=ids, dtype=object)
+        elif attr in CLEAR_ATTRIBUTES:
+            rows.loc[ids, attr] = values
+    _derived(rows, wide, keyring)
+    prov = winners.groupby("customer_id")[["attribute", "source", "trust", "ts"]].apply(
+        lambda g: {a: golden.provenance_entry(s, t, ts) for a, s, t, ts in g.itertuples(index=False)})
+    stored = rows.loc[prov.index, "provenance"]
+    rows.loc[prov.index, "provenance"] = [
+        {**(old if isinstance(old, dict) else {}), **new} for old, new in zip(stored, prov, strict=True)]
+    return rows.reset_index()
+
+
+def _derived(rows: pd.DataFrame, wide: pd.DataFrame, keyring: Keyring) -> None:
+    """Masks, blind indexes and birth year from the plaintext winners of this batch."""
+    def col(name: str) -> pd.Series:
+        return wide[name] if name in wide else pd.Series(None, index=wide.index, dtype=object)
+
+    name, mobile, id_no = col("name"), col("mobile"), col("id_no")
+    individual = rows.loc[wide.index, "customer_type"] == "individual"
+    updates = {
+        "name_masked": masking.mask_name_series(name).where(individual, name),
+        "mobile_masked": masking.mask_mobile_series(mobile),
+        "id_no_masked": masking.mask_id_no_series(id_no),
+        "id_no_bidx": blind_index_series(keyring, "id_no", id_no),
+        "mobile_bidx": blind_index_series(keyring, "mobile", mobile),
+        "name_mobile_bidx": blind_index_series(
+            keyring, "name_mobile", (name.astype(object) + "|" + mobile.astype(object)).where(
+                name.notna() & mobile.notna(), None)),
+        "birth_year": pd.to_numeric(col("birth_date").astype("string").str.slice(0, 4), errors="coerce"),
+    }
+    for column, values in updates.items():
+        present = values.dropna()
+        if len(present):
+            rows.loc[present.index, column] = present
+
+
+def load_parties(conn: Connection, keyring: Keyring, batches: list[PartyBatch], run_id: str,
+                 now: datetime) -> PartyLoadResult:
+    if not batches:
+        return PartyLoadResult(0, 0, 0, pd.DataFrame(columns=["source", "source_key", "customer_id"]), 0)
+    records = _records(batches, keyring)
+    next_id = int(conn.execute(select(func.coalesce(func.max(Customer.customer_id), 0))).scalar_one()) + 1
+    assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]] = []
+    plans: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+        ("individual", DEFAULT_RULES, golden.INDIVIDUAL_ATTRIBUTES),
+        ("corporate", CORPORATE_RULES, golden.CORPORATE_ATTRIBUTES))
+    for entity, rules, attrs in plans:
+        group = records[records["entity"] == entity].reset_index(drop=True)
+        if group.empty:
+            continue
+        existing = _existing(conn, sorted(group["source"].unique()), rules)
+        res = resolve(group, existing, rules, next_id)
+        next_id = res.next_customer_id
+        group = pd.concat([group, res.assignments], axis=1)
+        group["customer_type"] = entity
+        assigned.append((group, attrs, res))
+    return _apply(conn, keyring, assigned, run_id, now)
+
+
+def _apply(conn: Connection, keyring: Keyring,
+           assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]], run_id: str,
+           now: datetime) -> PartyLoadResult:
+    all_records = pd.concat([g for g, _, _ in assigned], ignore_index=True)
+    ids = np.unique(all_records["customer_id"].to_numpy(dtype=np.int64))
+    new_ids = set(all_records.loc[all_records["is_new_customer"], "customer_id"].astype(int))
+    columns = [c.name for c in table_of(Customer).columns]
+    current = _fetch(conn, Customer, ids, columns)
+    fresh = pd.DataFrame({"customer_id": sorted(new_ids)})
+    first = all_records.drop_duplicates("customer_id").set_index("customer_id")
+    fresh["customer_ref"] = [f"CUS{i:010d}" for i in fresh["customer_id"]]
+    fresh["customer_type"] = first.loc[fresh["customer_id"], "customer_type"].to_numpy()
+    fresh["created_run_id"] = run_id
+    current = pd.concat([current, fresh], ignore_index=True) if len(current) else fresh.reindex(columns=columns)
+    current = current.reindex(columns=columns).astype(object)
+    current["customer_id"] = current["customer_id"].astype(np.int64)
+    provenance = {int(c): p for c, p in zip(current["customer_id"], current["provenance"], strict=True)
+                  if isinstance(p, dict)}
+    winners, conflicts = [], []
+    for group, attrs, _ in assigned:
+        surv = golden.survive(group, attrs, provenance)
+        winners.append(surv.values)
+        conflicts.append(surv.conflicts)
+    won = pd.concat(winners, ignore_index=True)
+    deks, new_keys = _data_keys(conn, keyring, np.unique(won["customer_id"].to_numpy(dtype=np.int64)),
+                                new_ids, now)
+    rows = _golden_rows(won, current, deks, keyring)
+    rows["updated_run_id"] = run_id
+    latest = all_records.groupby("customer_id")["updated_at"].max()
+    rows["source_updated_at"] = rows["customer_id"].map(latest)
+    rows["marketing_consent"] = rows["marketing_consent"].map(
+        lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+        else str(v).lower() in ("true", "1"))
+    changed = rows[rows["customer_id"].isin(won["customer_id"]) | rows["customer_id"].isin(list(new_ids))]
+    upsert_frame(conn, table_of(Customer), changed)
+    upsert_frame(conn, table_of(CustomerKey), new_keys, update_columns=[])  # a key is never replaced
+    _upsert_links(conn, all_records, run_id)
+    _load_cards(conn, keyring, all_records, deks)
+    conflict_rows = pd.concat(conflicts, ignore_index=True)
+    if len(conflict_rows):
+        conflict_rows["run_id"] = run_id
+        conn.execute(insert(IdentityConflict), conflict_rows.to_dict("records"))
+    return PartyLoadResult(len(all_records), len(new_ids), len(changed) - len(new_ids),
+                           all_records[["source", "source_key", "customer_id"]], len(conflict_rows))
+
+
+def _upsert_links(conn: Connection, records: pd.DataFrame, run_id: str) -> None:
+    links = records[["source", "source_key", "customer_id", "system", "match_rule", "file_id"]].copy()
+    links["first_run_id"] = run_id
+    links["last_run_id"] = run_id
+    upsert_frame(conn, table_of(SourceLink), links,
+                 update_columns=["customer_id", "last_run_id", "file_id"])
+
+
+def _load_cards(conn: Connection, keyring: Keyring, records: pd.DataFrame, deks: dict[int, bytes]) -> None:
+    if "card_no" not in records:
+        return
+    cards = records[records["card_no"].notna()].drop_duplicates("card_no", keep="last")
+    if cards.empty:
+        return
+    ids = cards["customer_id"].astype(int).tolist()
+    missing = [i for i in ids if i not in deks]
+    if missing:
+        deks.update(_data_keys(conn, keyring, np.array(missing), set(), datetime.now())[0])
+    out = pd.DataFrame({
+        "card_ref": blind_index_series(keyring, "card_no", cards["card_no"]).to_numpy(),
+        "customer_id": ids,
+        "card_no_enc": encrypt_column(cards["card_no"].tolist(), [deks[i] for i in ids], ids,
+                                      table="cards", column="card_no"),
+        "card_no_masked": masking.mask_card_series(cards["card_no"]).to_numpy(),
+        **{c: cards[c].to_numpy() for c in ("card_product", "credit_limit", "open_date", "card_status")
+           if c in cards},
+        "file_id": cards["file_id"].to_numpy(),
+    })
+    upsert_frame(conn, table_of(Card), out)

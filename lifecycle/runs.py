@@ -1,0 +1,126 @@
+"""Ingestion bookkeeping: runs, files by SHA-256, supersession, quarantine.
+
+Each landing file is identified by (source, as-of date, SHA-256): the same
+file twice is a no-op; a corrected file for the same source and day
+supersedes the earlier load, whose rows not rewritten by the new file are
+removed (every fact row carries the ``file_id`` that last wrote it).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import Connection, delete, insert, select, update
+
+from lifecycle.ingest.read import ROW_ID, LandingFile
+from lifecycle.load.facts import ENTITY_TABLES
+from lifecycle.privacy.envelope import new_data_keys, unwrap_data_key, wrap_data_key
+from lifecycle.privacy.fields import encrypt_column
+from lifecycle.privacy.keyring import Keyring
+from lifecycle.sources import SourceSpec
+from lifecycle.store.models import IngestedFile, IngestionRun, QuarantinedRow, RunKey
+
+
+def start_run(conn: Connection, as_of: date, flow_run_id: str | None, now: datetime) -> str:
+    run_id = str(uuid.uuid4())
+    conn.execute(insert(IngestionRun).values(run_id=run_id, as_of=as_of, started_at=now, status="running",
+                                             flow_run_id=flow_run_id))
+    return run_id
+
+
+def finish_run(conn: Connection, run_id: str, status: str, summary: dict[str, object], now: datetime,
+               error: str | None = None) -> None:
+    conn.execute(update(IngestionRun).where(IngestionRun.run_id == run_id).values(
+        status=status, finished_at=now, summary=summary, error=error[:2000] if error else None))
+
+
+def already_loaded(conn: Connection, source: str, as_of: date, sha256: str) -> bool:
+    stmt = select(IngestedFile.id).where(IngestedFile.source == source, IngestedFile.as_of == as_of,
+                                         IngestedFile.sha256 == sha256, IngestedFile.status == "loaded")
+    return conn.execute(stmt).first() is not None
+
+
+def register_file(conn: Connection, run_id: str, as_of: date, landing: LandingFile, now: datetime) -> int:
+    """Record the file as being loaded by this run; returns its file_id."""
+    result = conn.execute(insert(IngestedFile).values(
+        run_id=run_id, source=landing.source, as_of=as_of, path=str(landing.path), sha256=landing.sha256,
+        encoding=landing.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, status="loading",
+        loaded_at=now))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def complete_file(conn: Connection, file_id: int, entity: str, *, rows_read: int, rows_loaded: int,
+                  rows_quarantined: int) -> int:
+    """Mark the file loaded; supersede earlier loads of its source and day.
+
+    Returns the number of rows removed because the corrected file no longer has them.
+    """
+    row = conn.execute(select(IngestedFile.source, IngestedFile.as_of).where(IngestedFile.id == file_id)).one()
+    earlier = conn.execute(select(IngestedFile.id).where(
+        IngestedFile.source == row.source, IngestedFile.as_of == row.as_of, IngestedFile.id != file_id,
+        IngestedFile.status == "loaded")).scalars().all()
+    removed = 0
+    table = ENTITY_TABLES.get(entity)
+    if earlier and table is not None and "file_id" in table.c:
+        removed = conn.execute(delete(table).where(table.c.file_id.in_(earlier))).rowcount or 0
+    if earlier:
+        conn.execute(update(IngestedFile).where(IngestedFile.id.in_(earlier)).values(status="superseded"))
+    conn.execute(update(IngestedFile).where(IngestedFile.id == file_id).values(
+        status="loaded", rows_read=rows_read, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined))
+    return removed
+
+
+def _run_key(conn: Connection, keyring: Keyring, run_id: str, now: datetime) -> bytes:
+    wrapped = conn.execute(select(RunKey.wrapped_key).where(RunKey.run_id == run_id)).scalar()
+    if wrapped is not None:
+        return unwrap_data_key(keyring, wrapped, _run_number(run_id))
+    dek = new_data_keys(1)[0]
+    conn.execute(insert(RunKey).values(run_id=run_id, wrapped_key=wrap_data_key(keyring, dek, _run_number(run_id)),
+                                       master_version=keyring.active_version, created_at=now))
+    return dek
+
+
+def _run_number(run_id: str) -> int:
+    """A 63-bit number standing for the run in associated data."""
+    return uuid.UUID(run_id).int >> 65
+
+
+def quarantine_table(run_id: str) -> str:
+    return f"quarantine_{run_id}"
+
+
+def write_quarantine(conn: Connection, keyring: Keyring, run_id: str, spec: SourceSpec, file: str,
+                     raw_rows: pd.DataFrame, failures: pd.DataFrame, now: datetime) -> int:
+    """Store rejected rows (``raw_rows``, with ``row_id``) encrypted under the run's
+    key, each with its failures; returns the number of rows quarantined."""
+    if failures.empty:
+        return 0
+    raw = raw_rows.set_index(ROW_ID)
+    reasons = failures.groupby(ROW_ID)[["rule", "expectation", "column"]].apply(
+        lambda g: g.drop_duplicates().to_dict("records"))
+    reasons = reasons[reasons.index.isin(raw.index)]
+    rows = raw.loc[reasons.index]
+    dek = _run_key(conn, keyring, run_id, now)
+    payloads = [json.dumps({k: v for k, v in r.items() if not _missing(v)}, ensure_ascii=False, default=str)
+                for r in rows.to_dict("records")]
+    numbers = [int(i) for i in rows.index]
+    enc = encrypt_column(payloads, [dek] * len(numbers), numbers, table=quarantine_table(run_id),
+                         column=spec.name)
+    key_column = spec.key[0] if spec.key[0] in rows else spec.canonical_key[0]
+    records = [
+        {"run_id": run_id, "source": spec.name, "file": file, "row_number": n,
+         "source_key": None if key_value is None else str(key_value)[:64], "failures": reasons.loc[n],
+         "raw_enc": e, "status": "open", "created_at": now}
+        for n, key_value, e in zip(numbers, rows[key_column].tolist(), enc, strict=True)
+    ]
+    conn.execute(insert(QuarantinedRow), records)
+    return len(records)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

@@ -1,0 +1,49 @@
+"""Shared fixtures for flow tests: a generated bank, a keyring, settings per test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lifecycle.privacy.keyring import generate_keyring, write_keyring
+
+AS_OF = "2026-06-30"
+
+
+@pytest.fixture(scope="session")
+def generated_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 customers with 1 % planted flaws (generated once per session)."""
+    from lifecycle.synth.cli import main as synth
+
+    out = tmp_path_factory.mktemp("bank")
+    assert synth(["--customers", "400", "--seed", "7", "--as-of", AS_OF, "--out", str(out),
+                  "--flaw-rate", "0.01", "--txns-per-customer", "10"]) in (0, None)
+    assert json.loads((out / "truth" / "manifest.json").read_text())
+    return out
+
+
+@pytest.fixture
+def lifecycle_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path) -> Iterator[Path]:
+    """Settings for one test: its own home, database and keyring; the generated landing zone."""
+    from tasks.wiring import reset
+
+    keyring = tmp_path / "keyring.json"
+    write_keyring(generate_keyring(development_only=True), keyring)
+    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LIFECYCLE_KEYRING_FILE", str(keyring))
+    monkeypatch.setenv("LIFECYCLE_LANDING_DIR", str(generated_bank / "landing"))
+    reset()
+    yield tmp_path / "home"
+    reset()
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One ephemeral Prefect API for the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

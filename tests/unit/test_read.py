@@ -1,0 +1,56 @@
+"""Unreadable extracts are refused with file, row, column and rule."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from lifecycle.errors import SourceError
+from lifecycle.ingest.read import check_header, inspect_file, locate, read_chunks
+from lifecycle.sources import load_sources
+
+SPEC = load_sources()["relationship_managers"]
+HEADER = "rm_id,rm_name,branch_code,branch_name,city,notify_tag\n"
+
+
+def _write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
+    folder = tmp_path / "2026-06-30"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "relationship_managers.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_gbk_bytes_in_a_utf8_source_name_file_row_column_and_rule(tmp_path: Path) -> None:
+    _write(tmp_path, HEADER + "R1,张伟,B01,北京分行,北京,rm-R1\nR2,王芳,B02,上海分行,上海,rm-R2\n", "gbk")
+    with pytest.raises(SourceError) as err:
+        inspect_file(SPEC, locate(SPEC, tmp_path, date(2026, 6, 30)))
+    e = err.value
+    assert (e.row, e.column, e.rule) == (1, "rm_name", "encoding")
+    assert "relationship_managers.csv" in str(e) and "GBK" in str(e)
+
+
+def test_missing_column_names_the_column(tmp_path: Path) -> None:
+    _write(tmp_path, "rm_id,branch_code,branch_name,city,notify_tag\nR1,B01,x,y,z\n")
+    landing = inspect_file(SPEC, locate(SPEC, tmp_path, date(2026, 6, 30)))
+    with pytest.raises(SourceError) as err:
+        check_header(SPEC, landing)
+    assert (err.value.column, err.value.rule, err.value.row) == ("rm_name", "required_column", 0)
+
+
+def test_missing_file_names_the_expected_path(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="relationship_managers.csv"):
+        locate(SPEC, tmp_path, date(2026, 7, 1))
+
+
+def test_utf8_with_bom_is_read_and_rows_are_numbered_from_one(tmp_path: Path) -> None:
+    rows = "R1,张伟,B01,,北京,rm-R1\nR2,王芳,B02,上海分行,上海,rm-R2\nR3,李娜,B03,x,y,z\n"
+    _write(tmp_path, "\ufeff" + HEADER + rows)
+    landing = inspect_file(SPEC, locate(SPEC, tmp_path, date(2026, 6, 30)))
+    assert landing.encoding == "utf-8-sig" and len(landing.sha256) == 64
+    chunks = list(read_chunks(SPEC, landing, chunk_rows=2))
+    assert [c["row_id"].tolist() for c in chunks] == [[1, 2], [3]]
+    assert chunks[0].loc[0, "branch_name"] is None or chunks[0]["branch_name"].isna()[0]
+    assert chunks[0].loc[0, "rm_name"] == "张伟"
