@@ -15,9 +15,8 @@ from pathlib import Path
 
 
 def _prepare(home: Path, customers: int, seed: int, as_of: date, flaw_rate: float) -> Path:
-    from lifecycle.synth.cli import main as synth
-
     from lifecycle.privacy.keyring import generate_keyring, write_keyring
+    from lifecycle.synth.cli import main as synth
 
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("LIFECYCLE_HOME", str(home))

@@ -19,6 +19,9 @@ INDIVIDUAL_ATTRIBUTES = ("name", "id_no", "mobile", "email", "address", "birth_d
 CORPORATE_ATTRIBUTES = ("name", "uscc", "industry_code", "legal_rep_name", "mobile", "registered_capital",
                         "address", "branch_code", "rm_id", "open_date")
 _OLDEST = pd.Timestamp.min
+# Attributes where sources legitimately differ (each system's own opening date):
+# survivorship still picks one, but a difference is not a conflict.
+NOT_CONFLICTS = frozenset({"open_date", "branch_code", "rm_id"})
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def survive(records: pd.DataFrame, attributes: tuple[str, ...],
 
     disagree = long.merge(best[["customer_id", "attribute", "value", "source"]],
                           on=["customer_id", "attribute"], suffixes=("", "_kept"))
-    disagree = disagree[disagree["value"] != disagree["value_kept"]]
+    disagree = disagree[(disagree["value"] != disagree["value_kept"]) & ~disagree["attribute"].isin(NOT_CONFLICTS)]
     conflicts = disagree.rename(columns={"source_kept": "kept_source", "source": "other_source"})[
         ["customer_id", "attribute", "kept_source", "other_source"]].drop_duplicates()
 

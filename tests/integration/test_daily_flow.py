@@ -58,3 +58,36 @@ def test_every_row_read_is_loaded_or_quarantined(prefect_api: None, lifecycle_en
         assert quarantined.get(source, 0) == rejected, source
     for source, planted in flaws.groupby("source"):
         assert quarantined.get(source, 0) >= planted["row"].nunique(), source
+
+
+def test_planted_flaws_are_quarantined_with_the_rule_they_break(prefect_api: None, lifecycle_env: Path,
+                                                                generated_bank: Path) -> None:
+    from flows.daily import daily_lifecycle
+    from tasks.wiring import bootstrap
+
+    daily_lifecycle(AS_OF)
+    with bootstrap().engine.connect() as conn:
+        rows = conn.execute(select(QuarantinedRow.source, QuarantinedRow.row_number, QuarantinedRow.failures)).all()
+    rules = {(source, row): {f["rule"] for f in failures} for source, row, failures in rows}
+    flaws = pd.read_csv(generated_bank / "truth" / "flaws.csv", dtype={"row": int})
+    assert len(flaws) > 10
+    missed = [(f.source, f.row, f.rule) for f in flaws.itertuples()
+              if f.rule not in rules.get((f.source, f.row), set())]
+    assert missed == []
+
+
+def test_cross_system_duplicates_resolve_with_high_precision_and_recall(prefect_api: None, lifecycle_env: Path,
+                                                                         generated_bank: Path) -> None:
+    from flows.daily import daily_lifecycle
+    from lifecycle.evaluation import pairwise_scores
+    from tasks.wiring import bootstrap
+
+    daily_lifecycle(AS_OF)
+    with bootstrap().engine.connect() as conn:
+        links = pd.DataFrame(conn.execute(select(SourceLink.source, SourceLink.source_key,
+                                                 SourceLink.customer_id)).all(),
+                             columns=["source", "source_key", "customer_id"])
+    truth = pd.read_csv(generated_bank / "truth" / "identities.csv", dtype=str)
+    scores = pairwise_scores(links, truth)
+    assert scores.true_pairs > 20
+    assert scores.precision >= 0.99 and scores.recall >= 0.99, scores
