@@ -5,18 +5,25 @@ row in the file), the canonical columns as standardised, and the derived
 ``chk_*`` pass flags (see :mod:`lifecycle.quality.rules`). The gate never
 changes the frame.
 
-Why chunks: GX's cost with row ids grows with the number of failing rows (a
-per-row index lookup), and memory with the frame; a large extract is validated
+Why chunks: GX's memory grows with the frame (it builds a mask per expectation
+and keeps every failing row id in the result); a large extract is validated
 ``chunk_rows`` at a time and the chunk results are merged. Key uniqueness is
 then rechecked over the whole frame with pandas, so a duplicate split across
 two chunks still fails (see :func:`lifecycle.quality.results.recheck_key_uniqueness`).
 Each chunk is a validation result of its own in Data Docs (run name
 ``<run_name>-part-<i>-of-<n>``); the outcome then points at the site's index.
+Each chunk costs a fixed ~0.5-1 s of GX overhead, so chunks should stay large.
+
+Why the frame is indexed by ``row_id`` before GX sees it: with the row id as a
+named index GX reads failing ids straight off the index; with ``row_id`` only a
+column it looks each failing row up one ``DataFrame.at`` call at a time
+(measured: 4.5 s of 12 s for 50,000 failing rows).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +48,9 @@ from lifecycle.quality.suites import read_suites, to_gx_suite
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_ROWS = 1_000_000
+# GX keeps one process-wide "current" context and rewrites its project files when
+# objects are added: calls into GX are serialised within a process.
+_GX_LOCK = threading.RLock()
 _NS = np.dtype("datetime64[ns]")
 _NS_MIN = pd.Timestamp.min.ceil("s")
 _NS_MAX = pd.Timestamp.max.floor("s")
@@ -65,11 +75,12 @@ class QualityGate:
         self.gx_root = Path(gx_root)
         self.data_docs_dir = Path(data_docs_dir)
         self.suite_files = read_suites(Path(suites_dir))
-        self._context = gx_context.open_context(self.gx_root, self.data_docs_dir)
-        gx_context.activate(self._context)
-        self._suites = {
-            name: self._context.suites.add_or_update(to_gx_suite(suite)) for name, suite in self.suite_files.items()
-        }
+        with _GX_LOCK:
+            self._context = gx_context.open_context(self.gx_root, self.data_docs_dir)
+            gx_context.activate(self._context)
+            self._suites = {
+                name: self._context.suites.add_or_update(to_gx_suite(suite)) for name, suite in self.suite_files.items()
+            }
         self._checkpoints: dict[tuple[str, str], Any] = {}
 
     @property
@@ -95,26 +106,15 @@ class QualityGate:
         if chunk_rows <= 0:
             raise ValueError("chunk_rows must be positive")
         _check_row_ids(df, source)
-        gx_context.activate(self._context)
-        checkpoint = self._checkpoint(suite_name, source)
-        starts = list(range(0, len(df), chunk_rows)) or [0]
-        run_time = datetime.now(UTC)
-        runs = [
-            self._run_chunk(
-                checkpoint,
-                df.iloc[start : start + chunk_rows],
-                run_name if len(starts) == 1 else f"{run_name}-part-{i + 1}-of-{len(starts)}",
-                run_time,
-            )
-            for i, start in enumerate(starts)
-        ]
+        with _GX_LOCK:
+            runs = self._run_chunks(df, suite_name, source, run_name, chunk_rows)
+            gx_context.build_pages(self._context, suite_name, [run.identifier for run in runs])
+            page = gx_context.docs_page(self._context, runs[0].identifier if len(runs) == 1 else None)
         results = merge_chunks([run.results for run in runs])
         if len(runs) > 1:
             results = recheck_key_uniqueness(results, df)
         order = {str(e.id): i for i, e in enumerate(self._suites[suite_name].expectations)}
         results.sort(key=lambda r: order.get(r.key, len(order)))
-        gx_context.build_pages(self._context, suite_name, [run.identifier for run in runs])
-        page = gx_context.docs_page(self._context, runs[0].identifier if len(runs) == 1 else None)
         outcome = build_outcome(
             results, suite=suite_name, source=source, rows=len(df), data_docs_page=page, run_name=run_name
         )
@@ -130,7 +130,25 @@ class QualityGate:
 
     def build_data_docs(self) -> Path:
         """Rebuild the Data Docs site; the path of its index.html."""
-        return gx_context.build_docs(self._context)
+        with _GX_LOCK:
+            return gx_context.build_docs(self._context)
+
+    def _run_chunks(
+        self, df: pd.DataFrame, suite_name: str, source: str, run_name: str, chunk_rows: int
+    ) -> list[_ChunkRun]:
+        gx_context.activate(self._context)
+        checkpoint = self._checkpoint(suite_name, source)
+        starts = list(range(0, len(df), chunk_rows)) or [0]
+        run_time = datetime.now(UTC)
+        names = (
+            [run_name]
+            if len(starts) == 1
+            else [f"{run_name}-part-{i}-of-{len(starts)}" for i in range(1, len(starts) + 1)]
+        )
+        return [
+            self._run_chunk(checkpoint, df.iloc[start : start + chunk_rows], name, run_time)
+            for start, name in zip(starts, names, strict=True)
+        ]
 
     def _checkpoint(self, suite_name: str, source: str) -> Any:
         key = (suite_name, source)
@@ -156,7 +174,8 @@ def vectorisable(chunk: pd.DataFrame) -> pd.DataFrame:
     for 1M rows of core_customers). Dates outside the ns range (years before
     1677 or after 2262) are clipped to it, which keeps every verdict: the
     suites' date bounds lie well inside. Nullable numbers become float64 (NA to
-    NaN), exact for the integers a source holds (days, scores).
+    NaN), exact for the integers a source holds (days, scores). The index becomes
+    ``row_id`` (see the module docstring).
     """
     converted: dict[str, pd.Series] = {}
     for name, column in chunk.items():
