@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,17 +25,32 @@ def generated_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _use_home(mp: pytest.MonkeyPatch, home: Path, landing: Path) -> None:
+    """Point the settings at ``home`` (database, reports, keyring) and ``landing``."""
+    from tasks.wiring import reset
+
+    home.mkdir(parents=True, exist_ok=True)
+    keyring = home / "keyring.json"
+    if not keyring.exists():
+        write_keyring(generate_keyring(development_only=True), keyring)
+    mp.setenv("LIFECYCLE_HOME", str(home))
+    mp.setenv("LIFECYCLE_KEYRING_FILE", str(keyring))
+    mp.setenv("LIFECYCLE_LANDING_DIR", str(landing))
+    reset()
+
+
+@pytest.fixture(scope="session")
+def use_home() -> Callable[[pytest.MonkeyPatch, Path, Path], None]:
+    """Point the settings at a home folder and a landing zone (for module fixtures)."""
+    return _use_home
+
+
 @pytest.fixture
 def lifecycle_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path) -> Iterator[Path]:
     """Settings for one test: its own home, database and keyring; the generated landing zone."""
     from tasks.wiring import reset
 
-    keyring = tmp_path / "keyring.json"
-    write_keyring(generate_keyring(development_only=True), keyring)
-    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LIFECYCLE_KEYRING_FILE", str(keyring))
-    monkeypatch.setenv("LIFECYCLE_LANDING_DIR", str(generated_bank / "landing"))
-    reset()
+    _use_home(monkeypatch, tmp_path / "home", generated_bank / "landing")
     yield tmp_path / "home"
     reset()
 

@@ -8,10 +8,11 @@ from typing import TypedDict
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecycle.errors import DecryptionError, KeyringError
+from lifecycle.privacy._field_batch import _CHUNK_ROWS
 from lifecycle.privacy.envelope import new_data_keys
 from lifecycle.privacy.fields import (
     FIELD_OVERHEAD,
@@ -36,6 +37,7 @@ DEK, OTHER_DEK = new_data_keys(2)
 WHERE: Where = {"table": "customers", "column": "mobile", "customer_id": 42}
 
 
+@settings(deadline=None)  # timing varies on shared machines
 @given(st.text(max_size=200))
 def test_any_text_round_trips(value: str) -> None:
     blob = encrypt_field(DEK, value, **WHERE)
@@ -167,10 +169,10 @@ def test_str_subclasses_such_as_numpy_strings_are_text() -> None:
 
 
 def test_batches_longer_than_one_chunk_round_trip() -> None:
-    n = 45_000  # more than two internal chunks
+    n = 2 * _CHUNK_ROWS + 123
     ids = list(range(n))
     deks = new_data_keys(n)
     values = [None if i % 1000 == 0 else f"v{i}" for i in ids]
     blobs = encrypt_column(values, deks, ids, table="t", column="c")
-    assert len({b for b in blobs if b is not None}) == n - 45
+    assert len({b for b in blobs if b is not None}) == n - len(range(0, n, 1000))
     assert decrypt_column(blobs, deks, ids, table="t", column="c") == values

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import logging
 import pickle
 import stat
 import subprocess
@@ -68,6 +69,16 @@ def test_env_file_is_loaded_and_written_with_mode_0600(tmp_path: Path) -> None:
     path = write_keyring(keyring, tmp_path / "keyring.json")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_keyring({ENV_KEYRING_FILE: str(path)}) == keyring
+
+
+def test_group_readable_file_is_loaded_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    keyring = generate_keyring()
+    path = write_keyring(keyring, tmp_path / "keyring.json")
+    path.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="lifecycle.privacy.keyring"):
+        assert Keyring.from_file(path) == keyring
+    assert "chmod 600" in caplog.text
+    _assert_no_secret(caplog.text, keyring)
 
 
 def test_missing_configuration_names_both_variables() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecycle.privacy.masking import (
@@ -51,6 +51,7 @@ def test_too_short_values_are_fully_starred() -> None:
     assert mask_id_no("1X") == "**"
 
 
+@settings(deadline=None)  # timing varies on shared machines
 @given(MOBILES)
 def test_mobile_mask_shape(mobile: str) -> None:
     masked = mask_mobile(mobile)
@@ -58,6 +59,7 @@ def test_mobile_mask_shape(mobile: str) -> None:
     assert masked is not None and masked[3:7] == "****" and len(masked) == 11
 
 
+@settings(deadline=None)  # timing varies on shared machines
 @given(ID_NUMBERS)
 def test_id_mask_shape(id_no: str) -> None:
     masked = mask_id_no(id_no)
@@ -65,6 +67,7 @@ def test_id_mask_shape(id_no: str) -> None:
     assert masked[0] == id_no[0] and masked[-1] == id_no[-1] and set(masked[1:-1]) == {"*"}
 
 
+@settings(deadline=None)  # timing varies on shared machines
 @given(st.lists(st.one_of(st.none(), MOBILES, ID_NUMBERS, st.emails(), st.text(max_size=25),
                           st.text(alphabet=" -@\n0123456789a\u3000", max_size=12)), max_size=20))
 def test_series_forms_agree_with_scalar_forms(values: list[str | None]) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lifecycle.privacy.redaction import (
     RedactingFilter,
@@ -29,7 +33,8 @@ def redaction() -> Iterator[None]:
     original = logging.getLogRecordFactory()
     install_redaction()
     yield
-    uninstall_redaction()
+    if logging.getLogRecordFactory() is not original:  # leave an earlier installation alone
+        uninstall_redaction()
     assert logging.getLogRecordFactory() is original
 
 
@@ -46,6 +51,23 @@ def test_each_kind_is_redacted_inside_chinese_and_english_text(kind: str, value:
     "big amount 13812345678.00", "rule aum_drop_90d value -0.42 threshold -0.3", "branch 0101 rm R123",
 ])
 def test_ordinary_numbers_survive(text: str) -> None:
+    assert redact_text(text) == text
+
+
+@settings(deadline=None)
+@given(value=st.from_regex(r"\A1[3-9][0-9]{9}\Z") | st.from_regex(r"\A[1-9][0-9]{16}[0-9Xx]\Z"),
+       before=st.sampled_from(["", " ", "客户", "id=", "(", "tel:"]),
+       after=st.sampled_from(["", " ", "的", ",", ")", "。"]))
+def test_generated_mobiles_and_ids_never_survive(value: str, before: str, after: str) -> None:
+    out = redact_text(before + value + after)
+    assert value not in out and out.startswith(before) and out.endswith(after)
+
+
+@settings(deadline=None)
+@given(amount=st.decimals(min_value=0, max_value=10**16, places=2, allow_nan=False, allow_infinity=False),
+       day=st.dates())
+def test_generated_amounts_and_dates_survive(amount: Decimal, day: date) -> None:
+    text = f"paid {amount} CNY on {day:%Y-%m-%d} ({day:%Y%m%d}, {day:%Y/%m/%d})"
     assert redact_text(text) == text
 
 
