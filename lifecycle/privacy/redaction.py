@@ -17,7 +17,8 @@ Chinese text such as ``身份证号110101…的客户`` are still found):
 Ordinary numbers survive: amounts (``12345.67``, ``1,234,567.89``, even an 11- to
 19-digit integer part when followed by decimals), dates and times (``2024-01-15``,
 ``20240115``, ``10:30:00``), UUIDs and ordinary ids below 13 digits. The price of
-caution: a bare 13–19 digit run (say a millisecond timestamp) is redacted as a card.
+caution: a bare 13–19 digit run (say a millisecond timestamp) is redacted as a card, and
+a bare 11-digit integer starting 13–19 as a mobile.
 
 Matches become ``[REDACTED:<kind>]`` (kinds ``email``, ``id_no``, ``mobile``,
 ``card_no``), or the display-masked form with ``masked=True``.
@@ -164,7 +165,9 @@ def install_redaction(*, masked: bool = False) -> None:
     """Redact every log record of every logger from now on (idempotent).
 
     Call once at process start-up (the wiring module, or a task's entry) before PII can
-    be logged. A second call is a no-op, even with another ``masked`` value.
+    be logged. A second call is a no-op, even with another ``masked`` value. (If other
+    code has since wrapped the factory again, a second call adds a second layer: harmless,
+    as redaction is idempotent.)
     """
     with _install_lock:
         current = logging.getLogRecordFactory()
