@@ -30,7 +30,7 @@ NPS_WEIGHTS = np.array([
     [1, 1, 2, 3, 4, 4, 4, 3, 2, 1, 0],
     [0, 0, 0, 1, 2, 3, 3, 3, 2, 1, 0],
     [3, 3, 3, 3, 2, 2, 1, 0, 0, 0, 0],
-], dtype=np.float64)  # fmt: skip
+], dtype=np.float64)
 COMPLAINT_RATE = np.array([0.03, 0.02, 0.02, 0.12, 0.01, 0.20])
 SEVERITIES = ("LOW", "MEDIUM", "HIGH")
 
@@ -71,7 +71,7 @@ def card_transaction_chunk(
                         pa.string()),
         "MERCHANT_CITY": pa.array(np.where(rng.random(n) < 0.65, home.to_numpy(zero_copy_only=False),
                                            away.to_numpy(zero_copy_only=False)), pa.string()),
-    }  # fmt: skip
+    }
 
 
 def digital_chunk(
@@ -85,7 +85,7 @@ def digital_chunk(
     n = len(pos)
     corp = pop.kind[persons][pos] == CORPORATE
     channel = np.where(corp, rng.choice(3, n, p=[0.3, 0.0, 0.7]),
-                       rng.choice(3, n, p=[0.6, 0.25, 0.15]))  # fmt: skip
+                       rng.choice(3, n, p=[0.6, 0.25, 0.15]))
     return {
         "cust_no": primary.take(pa.array(persons[pos])),
         "event_time": ts,
@@ -126,4 +126,4 @@ def feedback_chunk(
     }
     order = np.argsort(-days, kind="stable")
     return {k: (v[order] if isinstance(v, np.ndarray) else v.take(pa.array(order)))
-            for k, v in frame.items()}  # fmt: skip
+            for k, v in frame.items()}

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         txns_per_customer=args.txns_per_customer, flaw_rate=args.flaw_rate,
         encoding_flaws=tuple(args.encoding_flaw), drop_columns=tuple(args.drop_column),
         delta_fraction=args.delta_fraction,
-    )  # fmt: skip
+    )
     try:
         summary = generate(config)
     except ValueError as exc:

@@ -49,7 +49,7 @@ def rm_roster(seed: int, n_rms: int, pools: Pools) -> Roster:
         "city": pick(pa.array([c.name for c in CITIES], pa.string()),
                      np.array([x.city_index for x in bank])[b]),
         "notify_tag": join_strings("rm-", rm_id),
-    }  # fmt: skip
+    }
     city = np.array([x.city_index for x in bank], dtype=np.int64)[b]
     return Roster(frame=frame, rm_id=rm_id, branch_code=pick(codes, b), city=city)
 
@@ -61,7 +61,7 @@ def _company_parts(rng: np.random.Generator, pools: Pools, n: int) -> tuple[IntA
     share = dict(zip(INDUSTRY_CODES, INDUSTRY_SHARES, strict=True))
     word_p = np.array([share[c] / len(INDUSTRY_WORDS[c]) for c, _ in words])
     p = (np.full(brands, 1 / brands)[:, None, None] * word_p[None, :, None]
-         * np.array(SUFFIX_SHARES)[None, None, :]).ravel()  # fmt: skip
+         * np.array(SUFFIX_SHARES)[None, None, :]).ravel()
     picked = rng.choice(len(p), size=n, replace=False, p=p / p.sum())
     brand, rest = np.divmod(picked, len(words) * len(SUFFIXES))
     word, suffix = np.divmod(rest, len(SUFFIXES))
@@ -103,13 +103,13 @@ def corporate_records(
     mobiles = np.concatenate([
         ident.mobile[prim],
         unique_mobiles(stream(seed, "mobile"), pop.n + np.arange(nl, dtype=np.int64)),
-    ])  # fmt: skip
+    ])
     owners = np.concatenate([prim, leg])
     keys = prefixed_numbers(
         "8", affine_permutation(stream(seed, "corp_no"), np.arange(n + nl), 10**9), 9
     )
     upd = np.where(pop.persona[prim] == CHURNED, pop.close_days[prim],
-                   between(rng, 0, np.minimum(pop.open_days[prim], 400), n))  # fmt: skip
+                   between(rng, 0, np.minimum(pop.open_days[prim], 400), n))
     leg_open = pop.legacy_open_days[leg]
     capital = np.round(log_uniform(rng, 1e6, 5e8, n) / 1e4) * 1e4 * 100
     frame: Frame = {
@@ -130,10 +130,10 @@ def corporate_records(
                 [upd, between(rng, pop.open_days[leg] + 1, leg_open - 1, nl)])),
             daytime_seconds(rng, n + nl),
         ),
-    }  # fmt: skip
+    }
     order = np.argsort(np.asarray(keys.to_numpy(zero_copy_only=False)), kind="stable")
     frame = {k: (v[order] if isinstance(v, np.ndarray) else v.take(pa.array(order)))
-             for k, v in frame.items()}  # fmt: skip
+             for k, v in frame.items()}
     records = CoreRecords(
         frame=frame,
         primary_key=scatter_keys(pop.n, prim, keys.slice(0, n)),

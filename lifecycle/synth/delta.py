@@ -35,7 +35,7 @@ from lifecycle.synth.truth import person_ids, population_stats, write_table
 
 IntArray = npt.NDArray[np.int64]
 DAY_FACTOR = {NEW: (1.0, 1.03), GROWING: (1.002, 1.01), MATURE: (0.998, 1.002),
-              DECLINING: (0.97, 0.995)}  # fmt: skip
+              DECLINING: (0.97, 0.995)}
 
 
 def touched_persons(seed: int, pop: Population, as_of: dt.date, share: float) -> IntArray:
@@ -51,7 +51,7 @@ def _rows_for(frame: Frame, column: str, keys: pa.Array) -> tuple[Frame, IntArra
     where = pc.index_in(frame[column], value_set=keys)
     rows = np.flatnonzero(np.asarray(where.is_valid()))
     sub = {k: (v[rows] if isinstance(v, np.ndarray) else v.take(pa.array(rows)))
-           for k, v in frame.items()}  # fmt: skip
+           for k, v in frame.items()}
     return sub, np.asarray(where.take(pa.array(rows))).astype(np.int64)
 
 
@@ -82,7 +82,7 @@ def master_updates(rng: np.random.Generator, world: World, touched: IntArray, la
     raise_limit = rng.random(len(who)) < 0.3
     limit = np.asarray(card["CREDIT_LIMIT"])
     card["CREDIT_LIMIT"] = np.where(raise_limit, np.round(limit * 1.2 / 100_000) * 100_000,
-                                    limit).astype(np.int64)  # fmt: skip
+                                    limit).astype(np.int64)
     landing.emit("card_customers", card)
 
 
@@ -111,7 +111,7 @@ def account_changes(
         fx[start:stop] = np.asarray(acc.fx_account.to_numpy(zero_copy_only=False))
         fx_cur[start:stop] = acc.fx_currency
         sel = np.flatnonzero(is_touched[acc.person] & np.asarray(
-            pc.not_equal(acc.accounts["status"], "CLOSED")))  # fmt: skip
+            pc.not_equal(acc.accounts["status"], "CLOSED")))
         if len(sel) == 0:
             continue
         person = acc.person[sel]
@@ -120,7 +120,7 @@ def account_changes(
         hi = np.array([DAY_FACTOR[p][1] for p in range(4)])[persona]
         native = np.round(acc.balance_fen[sel] * rng.uniform(lo, hi)).astype(np.int64)
         category = np.asarray(acc.accounts["product_category"].take(pa.array(sel)).to_numpy(
-            zero_copy_only=False))  # fmt: skip
+            zero_copy_only=False))
         closing = (persona == DECLINING) & (category != "DEPOSIT") & (rng.random(len(sel)) < 0.3)
         native = np.where(closing, 0, native)
         rate = FX_RATE[acc.currency[sel]]
@@ -128,7 +128,7 @@ def account_changes(
         old = np.round(acc.balance_fen[sel] * rate).astype(np.int64)
         np.add.at(aum, person, cny - old)
         closed = {k: (v[sel[closing]] if isinstance(v, np.ndarray) else v.take(pa.array(sel[closing])))
-                  for k, v in acc.accounts.items()}  # fmt: skip
+                  for k, v in acc.accounts.items()}
         closed["status"] = pa.array(["CLOSED"] * int(closing.sum()), pa.string())
         closed["close_date"] = np.full(int(closing.sum()), landing.as_of, dtype="datetime64[D]")
         new_owner = np.unique(person)
@@ -148,13 +148,13 @@ def account_changes(
             "open_date": np.full(len(new_owner), landing.as_of, dtype="datetime64[D]"),
             "close_date": np.full(len(new_owner), np.datetime64("NaT"), dtype="datetime64[D]"),
             "status": pa.array(["ACTIVE"] * len(new_owner), pa.string()),
-        })  # fmt: skip
+        })
         landing.emit("balances", {
             "account_no": pa.concat_arrays([acc.account_no.take(pa.array(sel)), new_no]),
             "balance_date": np.full(len(sel) + len(new_owner), landing.as_of, dtype="datetime64[D]"),
             "balance": np.concatenate([native, new_cny]).astype(np.int64),
             "balance_cny": np.concatenate([cny, new_cny]).astype(np.int64),
-        })  # fmt: skip
+        })
     return aum, pa.array(main, pa.string()), pa.array(fx, pa.string()), fx_cur
 
 
@@ -170,17 +170,17 @@ def daily_activity(
     count = 1 + rng.poisson(np.where(corp, 4.5, 1.5))
     pos = np.repeat(np.arange(len(core)), count)
     kind = np.where(corp[pos], rng.choice(10, len(pos), p=CORP_MIX / CORP_MIX.sum()),
-                    rng.choice(10, len(pos), p=IND_MIX / IND_MIX.sum()))  # fmt: skip
+                    rng.choice(10, len(pos), p=IND_MIX / IND_MIX.sum()))
     paid = np.flatnonzero(pop.salaried[core] & (pop.salary_day[core] == config.as_of.day)
-                          & (pop.persona[core] != DECLINING))  # fmt: skip
+                          & (pop.persona[core] != DECLINING))
     rows = Rows.concat([
         Rows(pos, np.zeros(len(pos), np.int64), daytime_seconds(rng, len(pos)), kind,
              _lognormal_fen(rng, kind, pop.wealth[core][pos])),
         Rows(paid, np.zeros(len(paid), np.int64), rng.integers(8 * 3600, 11 * 3600, len(paid)),
              np.full(len(paid), SALARY), pop.salary_fen[core][paid]),
-    ])  # fmt: skip
+    ])
     landing.emit("transactions", render(rng, landing.as_of, rows, main.take(pa.array(core)),
-                                        fx.take(pa.array(core)), fx_cur[core]))  # fmt: skip
+                                        fx.take(pa.array(core)), fx_cur[core]))
     holders = touched[pop.has_card[touched]]
     cpos = np.repeat(np.arange(len(holders)), rng.poisson(1.0, len(holders)))
     cts = np.sort(_updated_now(rng, landing.as_of, len(cpos)))
@@ -191,7 +191,7 @@ def daily_activity(
                         pa.string()),
         "MERCHANT_CITY": pa.array(np.array(MERCHANT_CITIES, dtype=object)[
             rng.integers(0, 10, len(cpos))], pa.string()),
-    })  # fmt: skip
+    })
     users = touched[pop.digital[touched]]
     dpos = np.repeat(np.arange(len(users)), 1 + rng.poisson(1.5, len(users)))
     order = np.argsort(dts := _updated_now(rng, landing.as_of, len(dpos)), kind="stable")
@@ -200,7 +200,7 @@ def daily_activity(
         "channel": pa.array(DIGITAL_CHANNELS[rng.integers(0, 3, len(dpos))], pa.string()),
         "event_type": pa.array(EVENT_TYPES[rng.choice(4, len(dpos), p=[0.6, 0.2, 0.15, 0.05])],
                                pa.string()),
-    })  # fmt: skip
+    })
     complaint = rng.random(len(core)) < np.where(pop.persona[core] == DECLINING, 0.08, 0.02)
     survey = ~complaint & (rng.random(len(core)) < 0.04)
     fb = np.flatnonzero(complaint | survey)
@@ -213,7 +213,7 @@ def daily_activity(
         "category": labels(["服务态度"], np.zeros(len(fb)), ~is_c),
         "severity": labels(["MEDIUM"], np.zeros(len(fb)), ~is_c),
         "status": labels(["OPEN"], np.zeros(len(fb)), ~is_c),
-    })  # fmt: skip
+    })
 
 
 def loan_changes(config: SynthConfig, world: World, touched: IntArray, landing: Landing) -> None:
@@ -229,7 +229,7 @@ def loan_changes(config: SynthConfig, world: World, touched: IntArray, landing: 
     overdue = np.where(bad, np.asarray(sub["overdue_days"]) + 1, 0)
     installment = np.asarray(sub["principal"]) // 240
     sub["outstanding"] = np.where(bad, sub["outstanding"], np.maximum(
-        np.asarray(sub["outstanding"]) - installment, 0)).astype(np.int64)  # fmt: skip
+        np.asarray(sub["outstanding"]) - installment, 0)).astype(np.int64)
     sub["overdue_days"] = overdue.astype(np.int64)
     sub["max_overdue_days_12m"] = np.maximum(np.asarray(sub["max_overdue_days_12m"]), overdue)
     sub["status"] = pa.array(np.where(overdue > 90, "NPL", status).astype(object), pa.string())
@@ -253,5 +253,5 @@ def generate_delta(config: SynthConfig, sources: dict[str, SourceSpec]) -> Gener
     files.append(write_table(config.out, "touched.csv", pa.table({"person_id": person_ids(world.pop.n)
                                                                    .take(pa.array(touched))})))
     extra = {"base_as_of": base_day.isoformat(), "touched": len(touched),
-             **population_stats(world.pop, aum)}  # fmt: skip
+             **population_stats(world.pop, aum)}
     return finish(config, "delta", files, landing, started, extra)

@@ -32,7 +32,7 @@ PRODUCTS = {
     DEPOSIT: ("DD-SAV",), TIME_DEPOSIT: ("TD-3M", "TD-6M", "TD-1Y", "TD-2Y", "TD-3Y", "TD-5Y"),
     WEALTH: ("WM-R1", "WM-R2", "WM-R3", "WM-R4"), FUND: ("FD-MMF", "FD-BOND", "FD-EQTY", "FD-MIX"),
     INSURANCE: ("INS-LIFE", "INS-ANN", "INS-HEALTH"),
-}  # fmt: skip
+}
 MASS_MIX = (0.0, 0.5, 0.1, 0.3, 0.1)
 RICH_MIX = (0.0, 0.25, 0.35, 0.25, 0.15)
 DECLINE_START = 70  # days before as-of when a declining customer's AUM starts falling
@@ -68,7 +68,7 @@ def aum_paths(pop: Population, persons: IntArray, t: IntArray, rng: np.random.Ge
     growth = pop.growth[persons][:, None]
     pre = aum / (1 - pop.drop[persons][:, None])
     declining = np.where(tt >= DECLINE_START, pre * (1 + 0.02 * noise),
-                         aum + (pre - aum) * tt / DECLINE_START)  # fmt: skip
+                         aum + (pre - aum) * tt / DECLINE_START)
     opened = np.maximum(pop.open_days[persons][:, None], 1)
     churned = np.where(tt > pop.close_days[persons][:, None], aum * (1 + 0.05 * noise), 0.0)
     path = np.select(
@@ -77,7 +77,7 @@ def aum_paths(pop: Population, persons: IntArray, t: IntArray, rng: np.random.Ge
         [aum * (1 + 0.03 * noise), aum * growth ** (-tt / 180), declining, churned,
          aum * (1 - 0.5 * np.minimum(tt / opened, 1))],
         aum,
-    )  # fmt: skip
+    )
     return np.where(tt == 0, np.where(persona == CHURNED, 0.0, aum), np.maximum(path, 0))
 
 
@@ -123,15 +123,15 @@ def account_chunk(
     acc_open = np.where(
         first, p_open,
         np.where(persona == NEW, between(rng, 0, p_open, n), between(rng, 200, p_open, n)),
-    )  # fmt: skip
+    )
     acc_open = np.where(is_legacy, pop.legacy_open_days[person], acc_open)
     old_closed = (~first & ~is_legacy & (counts[pos] >= 3) & (ordinal == counts[pos] - 1)
-                  & np.isin(persona, (MATURE, GROWING)) & (rng.random(n) < 0.1))  # fmt: skip
+                  & np.isin(persona, (MATURE, GROWING)) & (rng.random(n) < 0.1))
     close_days = np.where(persona == CHURNED,
                           pop.close_days[person] + np.where(first, 0, rng.integers(0, 11, n)), -1)
     close_days = np.where(old_closed, rng.integers(200, 361, n), close_days)
     acc_open = np.where(old_closed, np.minimum(close_days + rng.integers(30, 1000, n), p_open),
-                        acc_open)  # fmt: skip
+                        acc_open)
     status = np.where(close_days >= 0, "CLOSED", np.where(persona == DORMANT, "DORMANT", "ACTIVE"))
 
     share = np.where(old_closed, 0.0, rng.gamma(1.0, 1.0, n))
@@ -148,7 +148,7 @@ def account_chunk(
     index = pop.account_offset[person] + ordinal
     account_no = account_numbers(seed, index)
     owner = pc.if_else(pa.array(is_legacy), legacy.take(pa.array(person)),
-                       primary.take(pa.array(person)))  # fmt: skip
+                       primary.take(pa.array(person)))
     rows, cols = np.nonzero(exists)
     accounts: Frame = {
         "account_no": account_no,
@@ -160,7 +160,7 @@ def account_chunk(
         "close_date": np.where(close_days >= 0, dates_before(pop.as_of, np.maximum(close_days, 0)),
                                np.datetime64("NaT", "D")),
         "status": pa.array(status.astype(object), pa.string()),
-    }  # fmt: skip
+    }
     balances: Frame = {
         "account_no": account_no.take(pa.array(rows)),
         "balance_date": snaps[cols],
@@ -175,7 +175,7 @@ def account_chunk(
         aum_fen=np.bincount(pos, weights=cny[:, -1], minlength=len(persons)).astype(np.int64),
         main_account=main, fx_account=_per_person(len(persons), fx_rows, pos, account_no),
         fx_currency=_fx_currency(len(persons), fx_rows, pos, currency),
-    )  # fmt: skip
+    )
 
 
 def _per_person(n: int, rows: IntArray, pos: IntArray, values: pa.Array) -> pa.Array:

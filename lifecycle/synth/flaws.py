@@ -70,11 +70,11 @@ FLAW_PLAN: dict[str, tuple[FlawKind, ...]] = {
         ("duplicated_key", "source_key_unique", "loan_no"),
         ("negative_amount", "amount_non_negative", "principal"),
     ]),
-}  # fmt: skip
+}
 # Column changed in the second row of a duplicated key, and by how much (days or fen).
 DUPLICATE_CHANGE = {"core_customers": ("updated_at", -400), "card_customers": ("UPD_TS", -400),
                     "accounts": ("open_date", -30), "transactions": ("amount", 10_000),
-                    "loans": ("interest_rate", 50)}  # fmt: skip
+                    "loans": ("interest_rate", 50)}
 # A future birth date also moves into the ID number, so the row fails one rule only.
 ID_COLUMN = {"core_customers": "id_no", "card_customers": "CERT_NO"}
 IMPOSSIBLE = (("02", "30"), ("04", "31"), ("02", "31"), ("06", "31"))

@@ -24,7 +24,7 @@ _WIDTH = {"%Y": 4, "%m": 2, "%d": 2, "%H": 2, "%M": 2, "%S": 2}
 _QUADS = np.array(
     [[_ZERO + i // 1000, _ZERO + i // 100 % 10, _ZERO + i // 10 % 10, _ZERO + i % 10]
      for i in range(10000)], dtype=np.uint8,
-).view(np.uint32).ravel()  # fmt: skip
+).view(np.uint32).ravel()
 _SPAN = {"%Y": (0, 4), "%m": (4, 6), "%d": (6, 8), "%H": (8, 10), "%M": (10, 12), "%S": (12, 14)}
 
 
@@ -97,7 +97,7 @@ def format_datetimes(values: npt.NDArray[np.datetime64], fmt: str) -> pa.Array:
     compact = digits_matrix(
         ((c["%Y"] * 100 + c["%m"]) * 100 + c["%d"]) * 1_000_000
         + (c["%H"] * 100 + c["%M"]) * 100 + c["%S"], 14,
-    )  # fmt: skip
+    )
     pieces: list[tuple[str, bool]] = []
     pos = 0
     for match in _TOKEN.finditer(fmt):

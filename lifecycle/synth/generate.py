@@ -56,7 +56,7 @@ def build_world(seed: int, customers: int, as_of: dt.date, txns_per_customer: fl
     """Deterministic from the arguments: a delta run rebuilds the same world."""
     n_rms = rm_count(customers)
     pop = plan_population(seed, customers, np.datetime64(as_of.isoformat(), "D"),
-                          txns_per_customer, n_rms)  # fmt: skip
+                          txns_per_customer, n_rms)
     pools = build_pools(seed)
     roster = rm_roster(seed, n_rms, pools)
     ident = build_identities(seed, pop, pools, roster.city)
@@ -67,7 +67,7 @@ def build_world(seed: int, customers: int, as_of: dt.date, txns_per_customer: fl
     card_frame, card_key = card_customer_frame(seed, pop, ident, cards)
     card_no = scatter_keys(pop.n, np.flatnonzero(pop.has_card), cards)
     return World(pop, pools, roster, ident, core, corp, primary, legacy, card_frame, card_key,
-                 card_no)  # fmt: skip
+                 card_no)
 
 
 def chunk_bounds(n: int, size: int) -> list[tuple[int, int]]:
@@ -137,4 +137,4 @@ def finish(
         out=config.out, landing_dir=config.out / "landing" / config.as_of.isoformat(),
         truth_dir=config.out / "truth", mode=mode, files=tuple(files),
         seconds=time.perf_counter() - started,
-    )  # fmt: skip
+    )

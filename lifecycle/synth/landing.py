@@ -18,7 +18,7 @@ from lifecycle.synth.writer import CsvSink, Frame, render_table
 # Generated row identifiers: prefix and digit count.
 ROW_IDS = {"transactions": ("txn_id", "T", 15), "card_transactions": ("TXN_REF", "CT", 14),
            "digital_activity": ("event_id", "EV", 14), "feedback": ("feedback_id", "FB", 12),
-           "loans": ("loan_no", "LN", 12)}  # fmt: skip
+           "loans": ("loan_no", "LN", 12)}
 SWAPPED_ENCODING = {"utf-8": "gbk", "gbk": "utf-8", "utf-8-sig": "gbk"}
 
 
@@ -45,7 +45,7 @@ class FlawLog:
             "row": pa.array(rows.astype(np.int64)), "source_key": keys.cast(pa.string()),
             "column": pa.array(self.column, pa.string()), "flaw": pa.array(self.flaw, pa.string()),
             "rule": pa.array(self.rule, pa.string()),
-        }.items()}  # fmt: skip
+        }.items()}
 
     def flawed_keys(self, source: str) -> pa.Array:
         """Source keys of ``source`` rows that carry a planted flaw."""
@@ -104,7 +104,7 @@ class Landing:
         self.chunks[source] = chunk + 1
         rng = stream(self.config.seed, f"flaws:{source}:{self.id_tag}", chunk)
         table, found = plant_flaws(rng, spec, frame, table, self.config.flaw_rate, self.as_of,
-                                   self.dropped.get(source, set()))  # fmt: skip
+                                   self.dropped.get(source, set()))
         sink = self.sinks[source]
         for rows in found.row:
             self.flaws.row.append(rows + sink.rows + 1)

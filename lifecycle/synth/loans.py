@@ -21,7 +21,7 @@ Frame = dict[str, "pa.Array | np.ndarray"]
 PRODUCTS = np.array(["MORTGAGE", "CONSUMER", "BUSINESS", "AUTO"], dtype=object)
 MORTGAGE, CONSUMER, BUSINESS, AUTO = range(4)
 PRINCIPAL_YUAN = {MORTGAGE: (300_000, 3_000_000), CONSUMER: (10_000, 300_000),
-                  BUSINESS: (500_000, 50_000_000), AUTO: (50_000, 400_000)}  # fmt: skip
+                  BUSINESS: (500_000, 50_000_000), AUTO: (50_000, 400_000)}
 TERM_YEARS = {MORTGAGE: (20, 31), CONSUMER: (1, 4), BUSINESS: (1, 6), AUTO: (3, 6)}
 RATE_PCT = {MORTGAGE: (3.0, 4.5), CONSUMER: (4.0, 12.0), BUSINESS: (3.5, 6.0), AUTO: (3.5, 7.0)}
 
@@ -31,7 +31,7 @@ def five_class(overdue_days: IntArray) -> IntArray:
     return np.select(
         [overdue_days == 0, overdue_days <= 90, overdue_days <= 180, overdue_days <= 360],
         [1, 2, 3, 4], 5,
-    ).astype(np.int64)  # fmt: skip
+    ).astype(np.int64)
 
 
 def loan_frame(seed: int, pop: Population, primary: pa.Array) -> Frame:
@@ -64,6 +64,7 @@ def loan_frame(seed: int, pop: Population, primary: pa.Array) -> Frame:
     start = np.where(persona == NEW, between(rng, 0, open_days, n),
                      between(rng, 30, np.minimum(open_days, term_days + 365), n))
     start = np.where(bad, np.maximum(start, overdue + 90), start)
+    start = np.where(persona == CHURNED, np.maximum(start, pop.close_days[person] + 180), start)
     term_days = np.where(bad, np.maximum(term_days, start + 30), term_days)
     matured = start >= term_days
     closed = ~bad & (matured | (persona == CHURNED))
@@ -84,4 +85,4 @@ def loan_frame(seed: int, pop: Population, primary: pa.Array) -> Frame:
         "overdue_days": overdue.astype(np.int64),
         "max_overdue_days_12m": max12.astype(np.int64),
         "five_class": pa.array(five_class(overdue).astype(str).astype(object), pa.string()),
-    }  # fmt: skip
+    }

@@ -78,7 +78,7 @@ def build_addresses(rng: np.random.Generator, pools: Pools, city: IntArray) -> p
         pick(city_names, city), pick(pa.array(labels, pa.string()), district),
         pick(pools.streets, rng.integers(0, len(pools.streets), n)),
         numbers, "号", building, "栋", room, "室",
-    )  # fmt: skip
+    )
 
 
 def build_emails(rng: np.random.Generator, pools: Pools, n: int, share: float) -> pa.Array:
@@ -119,7 +119,7 @@ def build_identities(seed: int, pop: Population, pools: Pools, rm_city: IntArray
     birth = dates_before(pop.as_of, age_days.astype(np.int64))
     years = birth.astype("datetime64[Y]").astype(np.int64) + 1970
     ymd = (years * 10000 + (birth.astype("datetime64[M]").astype(np.int64) % 12 + 1) * 100
-           + (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1)  # fmt: skip
+           + (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1)
     area = draw_area_codes(rng, years, HOME_PROVINCES)
     seq = unique_ric_keys(rng, area, ymd, male)
     surname, given = build_names(rng, pools, male)
@@ -130,7 +130,7 @@ def build_identities(seed: int, pop: Population, pools: Pools, rm_city: IntArray
         mobile=unique_mobiles(stream(seed, "mobile"), np.arange(n, dtype=np.int64)),
         email=build_emails(rng, pools, n, 0.6), address=build_addresses(rng, pools, city),
         city=city.astype(np.int64),
-    )  # fmt: skip
+    )
 
 
 def core_keys(seed: int, count: int) -> pa.Array:
@@ -162,7 +162,7 @@ def mobile_variants(mobiles: IntArray, variant: npt.ArrayLike) -> pa.Array:
     return choose(
         variant, ascii_to_arrow(d), ascii_to_arrow(spaced), ascii_to_arrow(dashed),
         ascii_to_arrow(country),
-    )  # fmt: skip
+    )
 
 
 def name_variants(surname: pa.Array, given: pa.Array, variant: npt.ArrayLike) -> pa.Array:
@@ -171,7 +171,7 @@ def name_variants(surname: pa.Array, given: pa.Array, variant: npt.ArrayLike) ->
         variant, join_strings(surname, given), join_strings(surname, " ", given),
         join_strings(surname, "\u3000", given), join_strings(" ", surname, given, " "),
         join_strings(surname, "  ", given),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def core_customer_records(
     upd_days = np.where(
         pop.persona[prim] == CHURNED, pop.close_days[prim],
         between(rng, 0, np.minimum(pop.open_days[prim], 400), len(prim)),
-    )  # fmt: skip
+    )
     leg_open = pop.legacy_open_days[leg]
     leg_upd = between(rng, pop.open_days[leg] + 1, leg_open - 1, nl)
     open_days = np.concatenate([pop.open_days[prim], leg_open])
@@ -231,7 +231,7 @@ def core_customer_records(
             .astype(object), pa.string(),
         ),
         "updated_at": times_on(dates_before(pop.as_of, days), daytime_seconds(rng, len(owners))),
-    }  # fmt: skip
+    }
     order = np.argsort(np.asarray(keys.to_numpy(zero_copy_only=False)), kind="stable")
     frame = {k: _take(v, order) for k, v in frame.items()}
     return CoreRecords(
@@ -270,10 +270,10 @@ def card_customer_frame(
     persona = pop.persona[owners]
     status = np.where(persona == CHURNED, "C", np.where(
         (persona == DORMANT) & (rng.random(n) < 0.3), "F", np.where(rng.random(n) < 0.02, "F", "A")
-    ))  # fmt: skip
+    ))
     open_days = pop.card_open_days[owners]
     upd = np.where(persona == CHURNED, pop.close_days[owners],
-                   between(rng, 0, np.minimum(open_days, 200), n))  # fmt: skip
+                   between(rng, 0, np.minimum(open_days, 200), n))
     frame: Frame = {
         "CARD_CUST_ID": keys,
         "CUST_NM": name_variants(
@@ -291,7 +291,7 @@ def card_customer_frame(
         "CARD_OPEN_DT": dates_before(pop.as_of, open_days),
         "CARD_STATUS": pa.array(status.astype(object), pa.string()),
         "UPD_TS": times_on(dates_before(pop.as_of, upd), daytime_seconds(rng, n)),
-    }  # fmt: skip
+    }
     return frame, scatter_keys(pop.n, owners, keys)
 
 

@@ -30,10 +30,10 @@ ACTIVITY_HORIZON = 365  # digital events, card spending, feedback
 
 CORE_PERSONA_SHARES = (0.08, 0.15, 0.42, 0.12, 0.13, 0.10)
 CARD_ONLY_PERSONA_SHARES = (0.15, 0.0, 0.60, 0.0, 0.15, 0.10)
-IND_TIER_SHARES = (0.60, 0.30, 0.09, 0.01)
-CORP_TIER_SHARES = (0.25, 0.40, 0.28, 0.07)
+IND_TIER_SHARES = (0.60, 0.30, 0.094, 0.006)
+CORP_TIER_SHARES = (0.27, 0.40, 0.29, 0.04)
 OPEN_DAYS = {NEW: (5, 80), GROWING: (400, 2500), MATURE: (1100, 7000),
-             DECLINING: (400, 5000), DORMANT: (600, 5000), CHURNED: (400, 4000)}  # fmt: skip
+             DECLINING: (400, 5000), DORMANT: (600, 5000), CHURNED: (400, 4000)}
 TXN_RATE = np.array([1.3, 1.15, 1.0, 0.9, 0.8, 0.9])
 
 
@@ -149,7 +149,8 @@ def plan_population(
     lo = np.maximum(quiet, close)
     span = np.clip(np.minimum(open_days, TXN_HORIZON) - lo, 0, None)
     aml = quota_mask(rng, has_core & (persona <= DECLINING) & (span >= 30), 0.02, minimum=1)
-    borrower = quota_mask(rng, has_core & (persona != DORMANT), 0.20, minimum=2)
+    can_borrow = has_core & (persona != DORMANT)
+    borrower = quota_mask(rng, can_borrow, min(1.0, 0.20 * n / max(int(can_borrow.sum()), 1)), minimum=2)
     credit_high = quota_mask(rng, borrower & (persona != CHURNED), 0.15, minimum=1)
     digital = has_core & (rng.random(n) < np.where(ind, 0.75, 0.6))
     salaried = has_core & ind & (rng.random(n) < 0.6)
@@ -187,7 +188,7 @@ def plan_population(
         txn_expected=txn_w * budget / max(txn_w.sum(), 1e-9),
         digital_expected=dig_w * 12.0 * max(digital.sum(), 1) / max(dig_w.sum(), 1e-9),
         card_expected=card_w * 3.0 * max(has_card.sum(), 1) / max(card_w.sum(), 1e-9),
-    )  # fmt: skip
+    )
 
 
 def value_tier(aum_yuan: FloatArray) -> npt.NDArray[np.int8]:

@@ -14,7 +14,7 @@ DateArray = npt.NDArray[np.datetime64]
 HOUR_PROFILE = np.array(
     [0.4, 0.2, 0.1, 0.1, 0.1, 0.2, 0.8, 2.0, 3.5, 5.0, 5.5, 5.5,
      5.0, 5.0, 5.5, 5.5, 5.0, 5.0, 5.5, 6.0, 6.0, 5.0, 3.0, 1.5]
-)  # fmt: skip
+)
 HOUR_PROFILE = HOUR_PROFILE / HOUR_PROFILE.sum()
 
 

@@ -28,7 +28,7 @@ IntArray = npt.NDArray[np.int64]
 Frame = dict[str, "pa.Array | np.ndarray"]
 
 TYPES = np.array(["CASH_DEP", "CASH_WDL", "TRF_IN", "TRF_OUT", "SALARY", "PAYMENT", "XB_IN",
-                  "XB_OUT", "FEE", "INTEREST"], dtype=object)  # fmt: skip
+                  "XB_OUT", "FEE", "INTEREST"], dtype=object)
 CASH_DEP, CASH_WDL, TRF_IN, TRF_OUT, SALARY, PAYMENT, XB_IN, XB_OUT, FEE, INTEREST = range(10)
 CREDIT_TYPES = (CASH_DEP, TRF_IN, SALARY, XB_IN, INTEREST)
 CUSTOMER_INITIATED = (CASH_DEP, CASH_WDL, TRF_IN, TRF_OUT, SALARY, PAYMENT, XB_IN, XB_OUT)
@@ -45,7 +45,7 @@ CHANNEL_MIX = {  # type -> shares over CHANNELS
     SALARY: (0, 0, 0, 1, 0, 0), PAYMENT: (0, 0, 0.55, 0.15, 0.3, 0),
     XB_IN: (0.5, 0, 0, 0.5, 0, 0), XB_OUT: (0.5, 0, 0, 0.5, 0, 0),
     FEE: (0, 0, 0, 0, 0, 1), INTEREST: (0, 0, 0, 0, 0, 1),
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Rows:
     @staticmethod
     def concat(parts: list[Rows]) -> Rows:
         return Rows(*(np.concatenate([getattr(p, f) for p in parts]).astype(np.int64)
-                      for f in ("pos", "days", "seconds", "kind", "fen")))  # fmt: skip
+                      for f in ("pos", "days", "seconds", "kind", "fen")))
 
 
 def _lognormal_fen(rng: np.random.Generator, kind: IntArray, scale: npt.NDArray[np.float64]) -> IntArray:
@@ -80,9 +80,9 @@ def everyday_rows(rng: np.random.Generator, pop: Population, persons: IntArray) 
     pos = repeat_owner(counts)
     corp = pop.kind[persons][pos] == CORPORATE
     kind = np.where(corp, rng.choice(10, len(pos), p=CORP_MIX / CORP_MIX.sum()),
-                    rng.choice(10, len(pos), p=IND_MIX / IND_MIX.sum()))  # fmt: skip
+                    rng.choice(10, len(pos), p=IND_MIX / IND_MIX.sum()))
     fen = _lognormal_fen(rng, kind, np.where(np.isin(kind, (FEE, INTEREST)), 1.0,
-                                             pop.wealth[persons][pos]))  # fmt: skip
+                                             pop.wealth[persons][pos]))
     fen = np.where(np.isin(kind, (CASH_DEP, CASH_WDL)), np.minimum(fen, CASH_CAP_FEN), fen)
     days = persona_days(rng, pop.persona[persons][pos], lo[pos], hi[pos])
     return Rows(pos, days, daytime_seconds(rng, len(pos)), kind, fen)
@@ -132,14 +132,14 @@ def system_rows(rng: np.random.Generator, pop: Population, persons: IntArray) ->
     t = (pop.as_of - quarter_end).astype(np.int64)
     dormant = pop.persona[persons] == DORMANT
     ok = (dormant[:, None] & (t[None, :] >= 0) & (t[None, :] < pop.quiet_days[persons][:, None])
-          & (t[None, :] <= pop.open_days[persons][:, None]))  # fmt: skip
+          & (t[None, :] <= pop.open_days[persons][:, None]))
     pos, col = np.nonzero(ok)
     fen = np.maximum(np.round(pop.aum_fen[persons][pos] * 0.0005), 1).astype(np.int64)
     interest = Rows(pos, t[col], rng.integers(3600, 3 * 3600, len(pos)), np.full(len(pos), INTEREST), fen)
     churned = np.flatnonzero(pop.persona[persons] == CHURNED)
     close_fen = np.round(pop.aum_fen[persons][churned] * rng.uniform(0.3, 1.0, len(churned)))
     closing = Rows(churned, pop.close_days[persons][churned], office_seconds(rng, len(churned)),
-                   np.full(len(churned), TRF_OUT), np.maximum(close_fen, 1).astype(np.int64))  # fmt: skip
+                   np.full(len(churned), TRF_OUT), np.maximum(close_fen, 1).astype(np.int64))
     return Rows.concat([interest, closing])
 
 
@@ -151,7 +151,7 @@ def transaction_chunk(
     persons = np.arange(start, stop, dtype=np.int64)
     persons_with_account = np.asarray(accounts.main_account.is_valid())
     rows = Rows.concat([everyday_rows(rng, pop, persons), salary_rows(rng, pop, persons),
-                        aml_rows(rng, pop, persons), system_rows(rng, pop, persons)])  # fmt: skip
+                        aml_rows(rng, pop, persons), system_rows(rng, pop, persons)])
     keep = persons_with_account[rows.pos]
     rows = Rows(*(getattr(rows, f)[keep] for f in ("pos", "days", "seconds", "kind", "fen")))
     return render(rng, pop.as_of, rows, accounts.main_account, accounts.fx_account,

@@ -36,7 +36,7 @@ def customers_table(pop: Population, aum_fen: npt.NDArray[np.int64]) -> pa.Table
         "aum_as_of": fen_to_decimal(aum_fen),
         "credit_risk": pa.array(np.where(pop.credit_high, "high", "low").astype(object), pa.string()),
         "aml_risk": pa.array(np.where(pop.aml_high, "high", "low").astype(object), pa.string()),
-    })  # fmt: skip
+    })
 
 
 def identities_table(keys: dict[str, list[pa.Array]], flaws: FlawLog) -> pa.Table:
@@ -58,7 +58,7 @@ def identities_table(keys: dict[str, list[pa.Array]], flaws: FlawLog) -> pa.Tabl
                 "source": pa.array([source] * len(key), pa.string()),
                 "source_key": key,
                 "flawed": pc.if_else(pc.is_in(key, value_set=flawed), "Y", "N"),
-            }))  # fmt: skip
+            }))
     table = pa.concat_tables(parts)
     return table.sort_by([("person_id", "ascending"), ("source", "ascending")])
 
@@ -85,7 +85,7 @@ def write_manifest(
             f.path: {"source": f.source, "rows": f.rows, "bytes": f.bytes,
                      "encoding": f.encoding, "sha256": f.sha256}
             for f in files
-        },  # fmt: skip
+        },
         "file_flaws": flaws.file_level,
     }
     path = out / TRUTH_DIR / "manifest.json"

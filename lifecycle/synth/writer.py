@@ -101,4 +101,4 @@ class CsvSink:
         return FileSummary(
             source=self.source, path=self.relative, rows=self.rows, bytes=self.bytes,
             sha256=self._hash.hexdigest(), encoding=self.encoding,
-        )  # fmt: skip
+        )
