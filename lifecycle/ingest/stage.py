@@ -9,19 +9,23 @@ Nothing is loaded here: the run loads only once every source is within budget.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from lifecycle.errors import SourceError
 from lifecycle.ingest.read import ROW_ID, LandingFile, read_chunks
 from lifecycle.ingest.standardize import standardize
 from lifecycle.privacy.blind_index import blind_index_series
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.sources import SourceSpec
+from lifecycle.timing import Stopwatch
 
 PARTY_ENTITIES = ("individual", "corporate")
 FAILURE_COLUMNS = [ROW_ID, "rule", "expectation", "column"]
@@ -30,6 +34,9 @@ FAILURE_COLUMNS = [ROW_ID, "rule", "expectation", "column"]
 class Outcome(Protocol):
     @property
     def failures(self) -> pd.DataFrame: ...
+
+    @property
+    def table_failures(self) -> Sequence[Any]: ...
 
 
 class Validator(Protocol):
@@ -45,6 +52,7 @@ class StagedSource:
     rejected_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
     valid: pd.DataFrame | None = None  # customer sources only
     parts: list[Path] = field(default_factory=list)  # fact sources only
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the benchmark
 
     @property
     def rows_failed(self) -> int:
@@ -82,10 +90,19 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
     rejected: list[pd.DataFrame] = []
     valid_frames: list[pd.DataFrame] = []
     seen: list[np.ndarray] = []
-    for number, raw in enumerate(read_chunks(spec, landing, chunk_rows)):
+    clock = Stopwatch(staged.timings)
+    chunks = iter(read_chunks(spec, landing, chunk_rows))
+    for number in itertools.count():
+        with clock("read"):
+            raw = next(chunks, None)
+        if raw is None:
+            break
         staged.rows_read += len(raw)
-        std = standardize(raw, spec, as_of)
-        outcome = validator.validate(std, spec.suite, run_name=run_name, source=spec.name)
+        with clock("standardise"):
+            std = standardize(raw, spec, as_of)
+        with clock("validate"):
+            outcome = validator.validate(std, spec.suite, run_name=run_name, source=spec.name)
+        _refuse_table_failures(outcome, spec, landing)
         chunk_failures = pd.concat([outcome.failures[FAILURE_COLUMNS],
                                     _cross_chunk_duplicates(std, spec, seen)], ignore_index=True)
         failures.append(chunk_failures)
@@ -95,12 +112,21 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         if staged.is_party:
             valid_frames.append(good)
         else:
-            staged.parts.append(_write_part(good, spec, keyring, staging_dir, number))
+            with clock("stage"):
+                staged.parts.append(_write_part(good, spec, keyring, staging_dir, number))
     staged.failures = pd.concat(failures, ignore_index=True) if failures else staged.failures
     staged.rejected_raw = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame()
     if staged.is_party:
         staged.valid = pd.concat(valid_frames, ignore_index=True) if valid_frames else pd.DataFrame()
     return staged
+
+
+def _refuse_table_failures(outcome: Outcome, spec: SourceSpec, landing: LandingFile) -> None:
+    """A table-level failure (e.g. a structural rule) fails the whole source, clearly."""
+    if outcome.table_failures:
+        first = outcome.table_failures[0]
+        column = spec.source_column(str(first.column).split(",")[0]) if first.column else None
+        raise SourceError(str(landing.path), None, column, str(first.rule), str(first.reason))
 
 
 def _write_part(frame: pd.DataFrame, spec: SourceSpec, keyring: Keyring, staging_dir: Path, number: int) -> Path:
