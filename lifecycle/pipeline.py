@@ -95,7 +95,8 @@ def quarantine_and_gate(engine: Engine, keyring: Keyring, plan_: RunPlan, staged
         raise QualityGateError(f"quality gate refused the run, nothing was loaded: {detail}")
 
 
-def load_customers(engine: Engine, keyring: Keyring, plan_: RunPlan, staged: list[StagedSource]) -> dict[str, int]:
+def load_customers(engine: Engine, keyring: Keyring, plan_: RunPlan,
+                   staged: list[StagedSource]) -> dict[str, object]:
     parties = [s for s in staged if s.is_party]
     with engine.begin() as conn:
         result = load_parties(conn, keyring, [PartyBatch(s.spec, s.valid, plan_.file_ids[s.spec.name])
@@ -104,7 +105,8 @@ def load_customers(engine: Engine, keyring: Keyring, plan_: RunPlan, staged: lis
             runs.complete_file(conn, plan_.file_ids[s.spec.name], s.spec.entity, rows_read=s.rows_read,
                                rows_loaded=s.rows_read - s.rows_failed, rows_quarantined=s.rows_failed)
     return {"records": result.records, "new_customers": result.new_customers,
-            "customers_updated": result.customers_updated, "identity_conflicts": result.conflicts}
+            "customers_updated": result.customers_updated, "identity_conflicts": result.conflicts,
+            "seconds": {k: round(v, 3) for k, v in result.timings.items()}}
 
 
 def load_facts(engine: Engine, keyring: Keyring, plan_: RunPlan, s: StagedSource) -> int:

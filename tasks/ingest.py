@@ -55,7 +55,7 @@ def quality_gate(plan: pipeline.RunPlan, staged: list[StagedSource]) -> None:
 
 
 @pii_safe_task("load-customers")
-def load_customers(plan: pipeline.RunPlan, staged: list[StagedSource]) -> dict[str, int]:
+def load_customers(plan: pipeline.RunPlan, staged: list[StagedSource]) -> dict[str, object]:
     w = bootstrap()
     counts = pipeline.load_customers(w.engine, w.keyring, plan, staged)
     get_run_logger().info("customers: %s", counts)

@@ -26,6 +26,7 @@ from lifecycle.sources import SourceSpec
 from lifecycle.store.base import Base, table_of
 from lifecycle.store.models import Card, Customer, CustomerKey, IdentityConflict, SourceLink
 from lifecycle.store.upsert import upsert_frame
+from lifecycle.timing import Stopwatch
 
 PII_ATTRIBUTES = ("name", "id_no", "mobile", "email", "address", "birth_date", "legal_rep_name")
 CLEAR_ATTRIBUTES = ("uscc", "gender", "industry_code", "registered_capital", "branch_code", "rm_id",
@@ -47,6 +48,7 @@ class PartyLoadResult:
     customers_updated: int
     links: pd.DataFrame  # source, source_key, customer_id (for fact loading)
     conflicts: int
+    timings: dict[str, float]  # seconds per step: resolve, survive, protect, load
 
 
 def _records(batches: list[PartyBatch], keyring: Keyring) -> pd.DataFrame:
@@ -159,8 +161,10 @@ def _derived(rows: pd.DataFrame, wide: pd.DataFrame, keyring: Keyring) -> None:
 def load_parties(conn: Connection, keyring: Keyring, batches: list[PartyBatch], run_id: str,
                  now: datetime) -> PartyLoadResult:
     if not batches:
-        return PartyLoadResult(0, 0, 0, pd.DataFrame(columns=["source", "source_key", "customer_id"]), 0)
-    records = _records(batches, keyring)
+        return PartyLoadResult(0, 0, 0, pd.DataFrame(columns=["source", "source_key", "customer_id"]), 0, {})
+    clock = Stopwatch()
+    with clock("resolve"):
+        records = _records(batches, keyring)
     next_id = int(conn.execute(select(func.coalesce(func.max(Customer.customer_id), 0))).scalar_one()) + 1
     assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]] = []
     plans: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -170,23 +174,25 @@ def load_parties(conn: Connection, keyring: Keyring, batches: list[PartyBatch], 
         group = records[records["entity"] == entity].reset_index(drop=True)
         if group.empty:
             continue
-        existing = _existing(conn, sorted(group["source"].unique()), rules)
-        res = resolve(group, existing, rules, next_id)
+        with clock("resolve"):
+            existing = _existing(conn, sorted(group["source"].unique()), rules)
+            res = resolve(group, existing, rules, next_id)
         next_id = res.next_customer_id
         group = pd.concat([group, res.assignments], axis=1)
         group["customer_type"] = entity
         assigned.append((group, attrs, res))
-    return _apply(conn, keyring, assigned, run_id, now)
+    return _apply(conn, keyring, assigned, run_id, now, clock)
 
 
 def _apply(conn: Connection, keyring: Keyring,
            assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]], run_id: str,
-           now: datetime) -> PartyLoadResult:
+           now: datetime, clock: Stopwatch) -> PartyLoadResult:
     all_records = pd.concat([g for g, _, _ in assigned], ignore_index=True)
     ids = np.unique(all_records["customer_id"].to_numpy(dtype=np.int64))
     new_ids = set(all_records.loc[all_records["is_new_customer"], "customer_id"].astype(int))
     columns = [c.name for c in table_of(Customer).columns]
-    current = _fetch(conn, Customer, ids, columns)
+    with clock("load"):
+        current = _fetch(conn, Customer, ids, columns)
     fresh = pd.DataFrame({"customer_id": sorted(new_ids)})
     first = all_records.drop_duplicates("customer_id").set_index("customer_id")
     fresh["customer_ref"] = [f"CUS{i:010d}" for i in fresh["customer_id"]]
@@ -198,14 +204,16 @@ def _apply(conn: Connection, keyring: Keyring,
     provenance = {int(c): p for c, p in zip(current["customer_id"], current["provenance"], strict=True)
                   if isinstance(p, dict)}
     winners, conflicts = [], []
-    for group, attrs, _ in assigned:
-        surv = golden.survive(group, attrs, provenance)
-        winners.append(surv.values)
-        conflicts.append(surv.conflicts)
-    won = pd.concat(winners, ignore_index=True)
-    deks, new_keys = _data_keys(conn, keyring, np.unique(won["customer_id"].to_numpy(dtype=np.int64)),
-                                new_ids, now)
-    rows = _golden_rows(won, current, deks, keyring)
+    with clock("survive"):
+        for group, attrs, _ in assigned:
+            surv = golden.survive(group, attrs, provenance)
+            winners.append(surv.values)
+            conflicts.append(surv.conflicts)
+        won = pd.concat(winners, ignore_index=True)
+    with clock("protect"):
+        deks, new_keys = _data_keys(conn, keyring, np.unique(won["customer_id"].to_numpy(dtype=np.int64)),
+                                    new_ids, now)
+        rows = _golden_rows(won, current, deks, keyring)
     rows["updated_run_id"] = run_id
     latest = all_records.groupby("customer_id")["updated_at"].max()
     rows["source_updated_at"] = rows["customer_id"].map(latest)
@@ -213,16 +221,19 @@ def _apply(conn: Connection, keyring: Keyring,
         lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
         else str(v).lower() in ("true", "1"))
     changed = rows[rows["customer_id"].isin(won["customer_id"]) | rows["customer_id"].isin(list(new_ids))]
-    upsert_frame(conn, table_of(Customer), changed)
-    upsert_frame(conn, table_of(CustomerKey), new_keys, update_columns=[])  # a key is never replaced
-    _upsert_links(conn, all_records, run_id)
-    _load_cards(conn, keyring, all_records, deks)
+    with clock("load"):
+        upsert_frame(conn, table_of(Customer), changed)
+        upsert_frame(conn, table_of(CustomerKey), new_keys, update_columns=[])  # a key is never replaced
+        _upsert_links(conn, all_records, run_id)
+    with clock("protect"):
+        _load_cards(conn, keyring, all_records, deks)
     conflict_rows = pd.concat(conflicts, ignore_index=True)
     if len(conflict_rows):
         conflict_rows["run_id"] = run_id
         conn.execute(insert(IdentityConflict), conflict_rows.to_dict("records"))
     return PartyLoadResult(len(all_records), len(new_ids), len(changed) - len(new_ids),
-                           all_records[["source", "source_key", "customer_id"]], len(conflict_rows))
+                           all_records[["source", "source_key", "customer_id"]], len(conflict_rows),
+                           clock.totals)
 
 
 def _upsert_links(conn: Connection, records: pd.DataFrame, run_id: str) -> None:
