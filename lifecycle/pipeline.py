@@ -24,6 +24,7 @@ from lifecycle.load.facts import ENTITY_ORDER, OWNER_RULE, OwnerIndex, load_fact
 from lifecycle.load.parties import PartyBatch, load_parties
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.sources import SourcesConfig
+from lifecycle.store.keystore import KeyStore
 
 
 class QualityGateError(LifecycleError):
@@ -79,12 +80,13 @@ def stage(plan_: RunPlan, sources: SourcesConfig, source: str, validator: Valida
                         chunk_rows=chunk_rows)
 
 
-def quarantine_and_gate(engine: Engine, keyring: Keyring, plan_: RunPlan, staged: list[StagedSource]) -> None:
+def quarantine_and_gate(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunPlan,
+                        staged: list[StagedSource]) -> None:
     """Quarantine every rejected row, register the files, then refuse the run if any
     source is over its error budget (the message names source, rate and budget)."""
     with engine.begin() as conn:
         for s in staged:
-            runs.write_quarantine(conn, keyring, plan_.run_id, s.spec, str(s.file.path), s.rejected_raw,
+            runs.write_quarantine(conn, keystore, keyring, plan_.run_id, s.spec, str(s.file.path), s.rejected_raw,
                                   s.failures, now())
             plan_.file_ids[s.spec.name] = runs.register_file(conn, plan_.run_id, plan_.as_of, s.file, now())
     over = [s for s in staged if s.over_budget]
@@ -95,11 +97,11 @@ def quarantine_and_gate(engine: Engine, keyring: Keyring, plan_: RunPlan, staged
         raise QualityGateError(f"quality gate refused the run, nothing was loaded: {detail}")
 
 
-def load_customers(engine: Engine, keyring: Keyring, plan_: RunPlan,
+def load_customers(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunPlan,
                    staged: list[StagedSource]) -> dict[str, object]:
     parties = [s for s in staged if s.is_party]
     with engine.begin() as conn:
-        result = load_parties(conn, keyring, [PartyBatch(s.spec, s.valid, plan_.file_ids[s.spec.name])
+        result = load_parties(conn, keystore, keyring, [PartyBatch(s.spec, s.valid, plan_.file_ids[s.spec.name])
                                               for s in parties if s.valid is not None], plan_.run_id, now())
         for s in parties:
             runs.complete_file(conn, plan_.file_ids[s.spec.name], s.spec.entity, rows_read=s.rows_read,
@@ -109,7 +111,7 @@ def load_customers(engine: Engine, keyring: Keyring, plan_: RunPlan,
             "seconds": {k: round(v, 3) for k, v in result.timings.items()}}
 
 
-def load_facts(engine: Engine, keyring: Keyring, plan_: RunPlan, s: StagedSource) -> int:
+def load_facts(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunPlan, s: StagedSource) -> int:
     """Load one fact source in one transaction; orphans go to the quarantine."""
     loaded = 0
     with engine.begin() as conn:
@@ -126,7 +128,7 @@ def load_facts(engine: Engine, keyring: Keyring, plan_: RunPlan, s: StagedSource
             rows = pd.concat(orphans, ignore_index=True)
             failures = pd.DataFrame({ROW_ID: rows[ROW_ID], "rule": OWNER_RULE, "expectation": "owner_known",
                                      "column": "owner_key" if "owner_key" in rows else s.spec.canonical_key[0]})
-            quarantined += runs.write_quarantine(conn, keyring, plan_.run_id, s.spec, str(s.file.path), rows,
+            quarantined += runs.write_quarantine(conn, keystore, keyring, plan_.run_id, s.spec, str(s.file.path), rows,
                                                  failures, now())
         runs.complete_file(conn, plan_.file_ids[s.spec.name], s.spec.entity, rows_read=s.rows_read,
                            rows_loaded=loaded, rows_quarantined=quarantined)

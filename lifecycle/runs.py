@@ -21,7 +21,8 @@ from lifecycle.privacy.envelope import new_data_keys, unwrap_data_key, wrap_data
 from lifecycle.privacy.fields import encrypt_column
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.sources import SourceSpec
-from lifecycle.store.models import IngestedFile, IngestionRun, QuarantinedRow, RunKey
+from lifecycle.store.keystore import KeyStore
+from lifecycle.store.models import IngestedFile, IngestionRun, QuarantinedRow
 
 
 def start_run(conn: Connection, as_of: date, flow_run_id: str | None, now: datetime) -> str:
@@ -75,17 +76,17 @@ def complete_file(conn: Connection, file_id: int, entity: str, *, rows_read: int
     return removed
 
 
-def _run_key(conn: Connection, keyring: Keyring, run_id: str, now: datetime) -> bytes:
-    wrapped = conn.execute(select(RunKey.wrapped_key).where(RunKey.run_id == run_id)).scalar()
+def run_key(keystore: KeyStore, keyring: Keyring, run_id: str, now: datetime) -> bytes:
+    """The run's quarantine data key, created on first use."""
+    wrapped = keystore.run_key(run_id)
     if wrapped is not None:
-        return unwrap_data_key(keyring, wrapped, _run_number(run_id))
+        return unwrap_data_key(keyring, wrapped, run_number(run_id))
     dek = new_data_keys(1)[0]
-    conn.execute(insert(RunKey).values(run_id=run_id, wrapped_key=wrap_data_key(keyring, dek, _run_number(run_id)),
-                                       master_version=keyring.active_version, created_at=now))
-    return dek
+    keystore.add_run_key(run_id, wrap_data_key(keyring, dek, run_number(run_id)), keyring.active_version, now)
+    return run_key(keystore, keyring, run_id, now)
 
 
-def _run_number(run_id: str) -> int:
+def run_number(run_id: str) -> int:
     """A 63-bit number standing for the run in associated data."""
     return uuid.UUID(run_id).int >> 65
 
@@ -94,7 +95,7 @@ def quarantine_table(run_id: str) -> str:
     return f"quarantine_{run_id}"
 
 
-def write_quarantine(conn: Connection, keyring: Keyring, run_id: str, spec: SourceSpec, file: str,
+def write_quarantine(conn: Connection, keystore: KeyStore, keyring: Keyring, run_id: str, spec: SourceSpec, file: str,
                      raw_rows: pd.DataFrame, failures: pd.DataFrame, now: datetime) -> int:
     """Store rejected rows (``raw_rows``, with ``row_id``) encrypted under the run's
     key, each with its failures; returns the number of rows quarantined."""
@@ -105,7 +106,7 @@ def write_quarantine(conn: Connection, keyring: Keyring, run_id: str, spec: Sour
         lambda g: g.drop_duplicates().to_dict("records"))
     reasons = reasons[reasons.index.isin(raw.index)]
     rows = raw.loc[reasons.index]
-    dek = _run_key(conn, keyring, run_id, now)
+    dek = run_key(keystore, keyring, run_id, now)
     payloads = [json.dumps({k: v for k, v in r.items() if not _missing(v)}, ensure_ascii=False, default=str)
                 for r in rows.to_dict("records")]
     numbers = [int(i) for i in rows.index]

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path("var"), description="working folder for the embedded default")
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite file under home")
+    keystore_url: str = Field(default="", description="SQLAlchemy URL of the key store (wrapped data keys), kept "
+                              "apart from the main database; default: SQLite file under home")
     landing_dir: Path | None = Field(default=None, description="landing zone; default: <home>/landing")
     reports_dir: Path | None = Field(default=None, description="reports; default: <home>/reports")
     gx_dir: Path | None = Field(default=None, description="GX project folder; default: <home>/gx")
@@ -33,6 +35,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'lifecycle.db').resolve()}"
+
+    @property
+    def resolved_keystore_url(self) -> str:
+        return self.keystore_url or f"sqlite:///{(self.home / 'keystore.db').resolve()}"
 
     @property
     def resolved_landing_dir(self) -> Path:

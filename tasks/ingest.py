@@ -51,13 +51,13 @@ def stage_source(plan: pipeline.RunPlan, source: str) -> StagedSource:
 @pii_safe_task("quality-gate")
 def quality_gate(plan: pipeline.RunPlan, staged: list[StagedSource]) -> None:
     w = bootstrap()
-    pipeline.quarantine_and_gate(w.engine, w.keyring, plan, staged)
+    pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
 
 
 @pii_safe_task("load-customers")
 def load_customers(plan: pipeline.RunPlan, staged: list[StagedSource]) -> dict[str, object]:
     w = bootstrap()
-    counts = pipeline.load_customers(w.engine, w.keyring, plan, staged)
+    counts = pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
     get_run_logger().info("customers: %s", counts)
     return counts
 
@@ -65,6 +65,6 @@ def load_customers(plan: pipeline.RunPlan, staged: list[StagedSource]) -> dict[s
 @pii_safe_task("load-facts")
 def load_facts(plan: pipeline.RunPlan, staged: StagedSource) -> int:
     w = bootstrap()
-    loaded = pipeline.load_facts(w.engine, w.keyring, plan, staged)
+    loaded = pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, staged)
     get_run_logger().info("%s: %d rows loaded", staged.spec.name, loaded)
     return loaded

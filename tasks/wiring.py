@@ -20,12 +20,14 @@ from lifecycle.quality import QualityGate
 from lifecycle.settings import Settings, get_settings
 from lifecycle.sources import SourcesConfig, load_sources
 from lifecycle.store.db import make_engine, migrate
+from lifecycle.store.keystore import KeyStore
 
 
 @dataclass(frozen=True)
 class Wiring:
     settings: Settings
     engine: Engine
+    keystore: KeyStore
     sources: SourcesConfig
 
     @property
@@ -56,7 +58,8 @@ def _gate(settings: Settings) -> QualityGate:
 def _wire(settings: Settings) -> Wiring:
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
-    return Wiring(settings, engine, load_sources(settings.sources_file))
+    keystore = KeyStore(make_engine(settings.resolved_keystore_url))
+    return Wiring(settings, engine, keystore, load_sources(settings.sources_file))
 
 
 def bootstrap() -> Wiring:

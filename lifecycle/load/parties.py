@@ -2,7 +2,7 @@
 
 Input frames are validated, standardised source records (plaintext, in memory
 only). Output in the store: golden ``customers`` rows holding ciphertexts,
-masks and blind indexes; ``customer_keys``; ``source_links``;
+masks and blind indexes; wrapped data keys in the key store; ``source_links``;
 ``identity_conflicts``; and ``cards`` for card-system records.
 """
 
@@ -24,7 +24,8 @@ from lifecycle.privacy.fields import encrypt_column
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.sources import SourceSpec
 from lifecycle.store.base import Base, table_of
-from lifecycle.store.models import Card, Customer, CustomerKey, IdentityConflict, SourceLink
+from lifecycle.store.keystore import KeyStore
+from lifecycle.store.models import Card, Customer, IdentityConflict, SourceLink
 from lifecycle.store.upsert import upsert_frame
 from lifecycle.timing import Stopwatch
 
@@ -95,12 +96,11 @@ def _fetch(conn: Connection, model: type[Base], ids: np.ndarray, columns: list[s
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
-def _data_keys(conn: Connection, keyring: Keyring, customer_ids: np.ndarray, new_ids: set[int],
+def _data_keys(keystore: KeyStore, keyring: Keyring, customer_ids: np.ndarray, new_ids: set[int],
                now: datetime) -> tuple[dict[int, bytes], pd.DataFrame]:
     """Each customer's data key: existing ones unwrapped, new ones generated; the
     new ones' wrapped rows are returned for storing once their customers exist."""
-    existing = _fetch(conn, CustomerKey, np.array(sorted(set(customer_ids.tolist()) - new_ids)),
-                      ["customer_id", "wrapped_key"])
+    existing = keystore.customer_keys(sorted(set(customer_ids.tolist()) - new_ids))
     ids = existing["customer_id"].astype(int).tolist()
     deks = dict(zip(ids, unwrap_data_keys(keyring, existing["wrapped_key"].tolist(), ids), strict=True))
     fresh = sorted(new_ids)
@@ -158,7 +158,7 @@ def _derived(rows: pd.DataFrame, wide: pd.DataFrame, keyring: Keyring) -> None:
             rows.loc[present.index, column] = present
 
 
-def load_parties(conn: Connection, keyring: Keyring, batches: list[PartyBatch], run_id: str,
+def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches: list[PartyBatch], run_id: str,
                  now: datetime) -> PartyLoadResult:
     if not batches:
         return PartyLoadResult(0, 0, 0, pd.DataFrame(columns=["source", "source_key", "customer_id"]), 0, {})
@@ -181,10 +181,10 @@ def load_parties(conn: Connection, keyring: Keyring, batches: list[PartyBatch], 
         group = pd.concat([group, res.assignments], axis=1)
         group["customer_type"] = entity
         assigned.append((group, attrs, res))
-    return _apply(conn, keyring, assigned, run_id, now, clock)
+    return _apply(conn, keystore, keyring, assigned, run_id, now, clock)
 
 
-def _apply(conn: Connection, keyring: Keyring,
+def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
            assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]], run_id: str,
            now: datetime, clock: Stopwatch) -> PartyLoadResult:
     all_records = pd.concat([g for g, _, _ in assigned], ignore_index=True)
@@ -211,7 +211,7 @@ def _apply(conn: Connection, keyring: Keyring,
             conflicts.append(surv.conflicts)
         won = pd.concat(winners, ignore_index=True)
     with clock("protect"):
-        deks, new_keys = _data_keys(conn, keyring, np.unique(won["customer_id"].to_numpy(dtype=np.int64)),
+        deks, new_keys = _data_keys(keystore, keyring, np.unique(won["customer_id"].to_numpy(dtype=np.int64)),
                                     new_ids, now)
         rows = _golden_rows(won, current, deks, keyring)
     rows["updated_run_id"] = run_id
@@ -222,11 +222,11 @@ def _apply(conn: Connection, keyring: Keyring,
         else str(v).lower() in ("true", "1"))
     changed = rows[rows["customer_id"].isin(won["customer_id"]) | rows["customer_id"].isin(list(new_ids))]
     with clock("load"):
+        keystore.add_customer_keys(new_keys)  # committed first: a key without a customer is harmless
         upsert_frame(conn, table_of(Customer), changed)
-        upsert_frame(conn, table_of(CustomerKey), new_keys, update_columns=[])  # a key is never replaced
         _upsert_links(conn, all_records, run_id)
     with clock("protect"):
-        _load_cards(conn, keyring, all_records, deks)
+        _load_cards(conn, keystore, keyring, all_records, deks)
     conflict_rows = pd.concat(conflicts, ignore_index=True)
     if len(conflict_rows):
         conflict_rows["run_id"] = run_id
@@ -244,7 +244,8 @@ def _upsert_links(conn: Connection, records: pd.DataFrame, run_id: str) -> None:
                  update_columns=["customer_id", "last_run_id", "file_id"])
 
 
-def _load_cards(conn: Connection, keyring: Keyring, records: pd.DataFrame, deks: dict[int, bytes]) -> None:
+def _load_cards(conn: Connection, keystore: KeyStore, keyring: Keyring, records: pd.DataFrame,
+                deks: dict[int, bytes]) -> None:
     if "card_no" not in records:
         return
     cards = records[records["card_no"].notna()].drop_duplicates("card_no", keep="last")
@@ -253,7 +254,7 @@ def _load_cards(conn: Connection, keyring: Keyring, records: pd.DataFrame, deks:
     ids = cards["customer_id"].astype(int).tolist()
     missing = [i for i in ids if i not in deks]
     if missing:
-        deks.update(_data_keys(conn, keyring, np.array(missing), set(), datetime.now())[0])
+        deks.update(_data_keys(keystore, keyring, np.array(missing), set(), datetime.now())[0])
     out = pd.DataFrame({
         "card_ref": blind_index_series(keyring, "card_no", cards["card_no"]).to_numpy(),
         "customer_id": ids,

@@ -19,13 +19,12 @@ from lifecycle.store.operations import (
     KeyRotation,
     QuarantinedRow,
     RevealAudit,
-    RunKey,
 )
-from lifecycle.store.parties import Customer, CustomerKey, IdentityConflict, RelationshipManager, SourceLink
+from lifecycle.store.parties import Customer, IdentityConflict, RelationshipManager, SourceLink
 
 __all__ = [
     "Account", "BalanceSnapshot", "Base", "Card", "CardTransaction", "CareMessage", "Customer",
-    "CustomerDecision", "CustomerKey", "DeliveryAttempt", "DigitalEvent", "Erasure", "Feedback",
+    "CustomerDecision", "DeliveryAttempt", "DigitalEvent", "Erasure", "Feedback",
     "IdentityConflict", "IngestedFile", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
-    "RelationshipManager", "RetentionTask", "RevealAudit", "RunKey", "SourceLink", "Transaction",
+    "RelationshipManager", "RetentionTask", "RevealAudit", "SourceLink", "Transaction",
 ]

@@ -44,17 +44,6 @@ class IngestedFile(Base):
     loaded_at: Mapped[datetime]
 
 
-class RunKey(Base):
-    """Data key of one ingestion run, for encrypting its quarantined raw rows."""
-
-    __tablename__ = "run_keys"
-
-    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    wrapped_key: Mapped[bytes]
-    master_version: Mapped[int] = mapped_column(index=True)
-    created_at: Mapped[datetime]
-
-
 class QuarantinedRow(Base):
     """A rejected row: where it came from, which rules it broke, the raw row encrypted."""
 

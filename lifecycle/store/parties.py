@@ -58,21 +58,6 @@ class Customer(Base):
     updated_run_id: Mapped[str | None] = mapped_column(String(36))
 
 
-class CustomerKey(Base):
-    """A customer's data key, wrapped by a master-key version.
-
-    Deleting the row is crypto-shredding: every ciphertext of that customer,
-    in this database or any backup of it, becomes unreadable.
-    """
-
-    __tablename__ = "customer_keys"
-
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True)
-    wrapped_key: Mapped[bytes]
-    master_version: Mapped[int] = mapped_column(index=True)
-    created_at: Mapped[datetime]
-
-
 class SourceLink(Base):
     """Which customer a source system's record belongs to, and why."""
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:55:20.154447
+Create Date: 2026-11-23 15:31:43.247833
 
 """
 from typing import Sequence, Union
@@ -170,16 +170,6 @@ def upgrade() -> None:
     with op.batch_alter_table('reveal_audit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reveal_audit_customer_id'), ['customer_id'], unique=False)
 
-    op.create_table('run_keys',
-    sa.Column('run_id', sa.String(length=36), nullable=False),
-    sa.Column('wrapped_key', sa.LargeBinary(), nullable=False),
-    sa.Column('master_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('run_id', name=op.f('pk_run_keys'))
-    )
-    with op.batch_alter_table('run_keys', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_run_keys_master_version'), ['master_version'], unique=False)
-
     op.create_table('accounts',
     sa.Column('file_id', sa.Integer(), nullable=True),
     sa.Column('account_no', sa.String(length=32), nullable=False),
@@ -289,17 +279,6 @@ def upgrade() -> None:
     with op.batch_alter_table('customer_decisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_decisions_as_of'), ['as_of'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_decisions_customer_id'), ['customer_id'], unique=False)
-
-    op.create_table('customer_keys',
-    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('wrapped_key', sa.LargeBinary(), nullable=False),
-    sa.Column('master_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.customer_id'], name=op.f('fk_customer_keys_customer_id_customers')),
-    sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_customer_keys'))
-    )
-    with op.batch_alter_table('customer_keys', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_customer_keys_master_version'), ['master_version'], unique=False)
 
     op.create_table('digital_events',
     sa.Column('file_id', sa.Integer(), nullable=True),
@@ -465,10 +444,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_digital_events_customer_id'))
 
     op.drop_table('digital_events')
-    with op.batch_alter_table('customer_keys', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_keys_master_version'))
-
-    op.drop_table('customer_keys')
     with op.batch_alter_table('customer_decisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_decisions_customer_id'))
         batch_op.drop_index(batch_op.f('ix_customer_decisions_as_of'))
@@ -501,10 +476,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_accounts_customer_id'))
 
     op.drop_table('accounts')
-    with op.batch_alter_table('run_keys', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_run_keys_master_version'))
-
-    op.drop_table('run_keys')
     with op.batch_alter_table('reveal_audit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reveal_audit_customer_id'))
 
