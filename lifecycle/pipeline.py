@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from lifecycle import runs
+from lifecycle import quarantine, runs
 from lifecycle.errors import LifecycleError
 from lifecycle.ingest.read import ROW_ID, LandingFile, inspect_file, locate
 from lifecycle.ingest.stage import StagedSource, Validator, stage_source
@@ -73,11 +73,15 @@ def plan(engine: Engine, sources: SourcesConfig, landing_dir: Path, as_of: date,
     return RunPlan(run_id, as_of, files, unchanged)
 
 
-def stage(plan_: RunPlan, sources: SourcesConfig, source: str, validator: Validator, keyring: Keyring,
-          staging_root: Path, chunk_rows: int) -> StagedSource:
-    return stage_source(sources[source], plan_.files[source], plan_.as_of, validator, keyring=keyring,
+def stage(engine: Engine, keystore: KeyStore, plan_: RunPlan, sources: SourcesConfig, source: str,
+          validator: Validator, keyring: Keyring, staging_root: Path, chunk_rows: int) -> StagedSource:
+    """Read, standardise and validate one source's file and its released quarantine rows."""
+    spec = sources[source]
+    with engine.connect() as conn:
+        released = quarantine.released_rows(conn, keystore, keyring, spec, now())
+    return stage_source(spec, plan_.files[source], plan_.as_of, validator, keyring=keyring,
                         staging_dir=staging_root / plan_.run_id, run_name=f"{plan_.as_of}-{plan_.run_id[:8]}",
-                        chunk_rows=chunk_rows)
+                        chunk_rows=chunk_rows, released=released)
 
 
 def quarantine_and_gate(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunPlan,
@@ -87,7 +91,7 @@ def quarantine_and_gate(engine: Engine, keystore: KeyStore, keyring: Keyring, pl
     with engine.begin() as conn:
         for s in staged:
             runs.write_quarantine(conn, keystore, keyring, plan_.run_id, s.spec, str(s.file.path), s.rejected_raw,
-                                  s.failures, now())
+                                  s.failures, now(), s.origin)
             plan_.file_ids[s.spec.name] = runs.register_file(conn, plan_.run_id, plan_.as_of, s.file, now())
     over = [s for s in staged if s.over_budget]
     if over:
@@ -106,6 +110,7 @@ def load_customers(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: 
         for s in parties:
             runs.complete_file(conn, plan_.file_ids[s.spec.name], s.spec.entity, rows_read=s.rows_read,
                                rows_loaded=s.rows_read - s.rows_failed, rows_quarantined=s.rows_failed)
+            quarantine.mark_reprocessed(conn, s.released_ids, s.superseded_ids, plan_.run_id)
     return {"records": result.records, "new_customers": result.new_customers,
             "customers_updated": result.customers_updated, "identity_conflicts": result.conflicts,
             "seconds": {k: round(v, 3) for k, v in result.timings.items()}}
@@ -129,9 +134,10 @@ def load_facts(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunP
             failures = pd.DataFrame({ROW_ID: rows[ROW_ID], "rule": OWNER_RULE, "expectation": "owner_known",
                                      "column": "owner_key" if "owner_key" in rows else s.spec.canonical_key[0]})
             quarantined += runs.write_quarantine(conn, keystore, keyring, plan_.run_id, s.spec, str(s.file.path), rows,
-                                                 failures, now())
+                                                 failures, now(), s.origin)
         runs.complete_file(conn, plan_.file_ids[s.spec.name], s.spec.entity, rows_read=s.rows_read,
                            rows_loaded=loaded, rows_quarantined=quarantined)
+        quarantine.mark_reprocessed(conn, s.released_ids, s.superseded_ids, plan_.run_id)
     for part in s.parts:
         part.unlink(missing_ok=True)
     return loaded

@@ -96,9 +96,13 @@ def quarantine_table(run_id: str) -> str:
 
 
 def write_quarantine(conn: Connection, keystore: KeyStore, keyring: Keyring, run_id: str, spec: SourceSpec, file: str,
-                     raw_rows: pd.DataFrame, failures: pd.DataFrame, now: datetime) -> int:
+                     raw_rows: pd.DataFrame, failures: pd.DataFrame, now: datetime,
+                     origin: pd.DataFrame | None = None) -> int:
     """Store rejected rows (``raw_rows``, with ``row_id``) encrypted under the run's
-    key, each with its failures; returns the number of rows quarantined."""
+    key, each with its failures; returns the number of rows quarantined.
+
+    Rows with a negative ``row_id`` were released from the quarantine and fed
+    again: ``origin`` gives their original file and row number."""
     if failures.empty:
         return 0
     raw = raw_rows.set_index(ROW_ID)
@@ -110,14 +114,20 @@ def write_quarantine(conn: Connection, keystore: KeyStore, keyring: Keyring, run
     payloads = [json.dumps({k: v for k, v in r.items() if not _missing(v)}, ensure_ascii=False, default=str)
                 for r in rows.to_dict("records")]
     numbers = [int(i) for i in rows.index]
+    files = [file] * len(numbers)
+    if origin is not None and (rows.index < 0).any():
+        where = origin.set_index(ROW_ID)
+        files = [str(where.at[n, "file"]) if n < 0 else file for n in numbers]
+        numbers = [int(where.at[n, "row_number"]) if n < 0 else n for n in numbers]
     enc = encrypt_column(payloads, [dek] * len(numbers), numbers, table=quarantine_table(run_id),
                          column=spec.name)
     key_column = spec.key[0] if spec.key[0] in rows else spec.canonical_key[0]
     records = [
-        {"run_id": run_id, "source": spec.name, "file": file, "row_number": n,
-         "source_key": None if key_value is None else str(key_value)[:64], "failures": reasons.loc[n],
+        {"run_id": run_id, "source": spec.name, "file": f, "row_number": n,
+         "source_key": None if key_value is None else str(key_value)[:64], "failures": why,
          "raw_enc": e, "status": "open", "created_at": now}
-        for n, key_value, e in zip(numbers, rows[key_column].tolist(), enc, strict=True)
+        for f, n, key_value, why, e in zip(files, numbers, rows[key_column].tolist(), reasons.tolist(), enc,
+                                          strict=True)
     ]
     conn.execute(insert(QuarantinedRow), records)
     return len(records)

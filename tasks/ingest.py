@@ -41,7 +41,7 @@ def plan_run(as_of: date, only: list[str] | None = None, flow_run_id: str | None
 @pii_safe_task("stage-source")
 def stage_source(plan: pipeline.RunPlan, source: str) -> StagedSource:
     w = bootstrap()
-    staged = pipeline.stage(plan, w.sources, source, w.quality_gate, w.keyring,
+    staged = pipeline.stage(w.engine, w.keystore, plan, w.sources, source, w.quality_gate, w.keyring,
                             Path(w.settings.home) / "staging", w.settings.chunk_rows)
     get_run_logger().info("%s: %d rows read, %d failed checks (%.2f%%, budget %.2f%%)", source, staged.rows_read,
                           staged.rows_failed, 100 * staged.error_rate, 100 * staged.spec.error_budget)

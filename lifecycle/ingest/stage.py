@@ -24,6 +24,7 @@ from lifecycle.ingest.read import ROW_ID, LandingFile, read_chunks
 from lifecycle.ingest.standardize import standardize
 from lifecycle.privacy.blind_index import blind_index_series
 from lifecycle.privacy.keyring import Keyring
+from lifecycle.quarantine import Released
 from lifecycle.sources import SourceSpec
 from lifecycle.timing import Stopwatch
 
@@ -53,6 +54,9 @@ class StagedSource:
     valid: pd.DataFrame | None = None  # customer sources only
     parts: list[Path] = field(default_factory=list)  # fact sources only
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the benchmark
+    released_ids: list[int] = field(default_factory=list)  # quarantine rows fed again in this run
+    superseded_ids: list[int] = field(default_factory=list)  # released rows whose key the new file holds
+    origin: pd.DataFrame | None = None  # row_id < 0 -> file, row_number of a released row
 
     @property
     def rows_failed(self) -> int:
@@ -83,8 +87,10 @@ def _cross_chunk_duplicates(frame: pd.DataFrame, spec: SourceSpec, seen: list[np
 
 
 def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator: Validator, *,
-                 keyring: Keyring, staging_dir: Path, run_name: str, chunk_rows: int) -> StagedSource:
-    """Stage ``landing`` for ``as_of``: nothing is written to the store."""
+                 keyring: Keyring, staging_dir: Path, run_name: str, chunk_rows: int,
+                 released: Released | None = None) -> StagedSource:
+    """Stage ``landing`` for ``as_of``, plus rows released from the quarantine:
+    nothing is written to the store."""
     staged = StagedSource(spec, landing)
     failures: list[pd.DataFrame] = []
     rejected: list[pd.DataFrame] = []
@@ -92,6 +98,13 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
     seen: list[np.ndarray] = []
     clock = Stopwatch(staged.timings)
     chunks = iter(read_chunks(spec, landing, chunk_rows))
+    if released is not None:
+        staged.released_ids, staged.origin = released.quarantine_ids, released.origin
+        if len(released.raw):
+            chunks = itertools.chain(chunks, [released.raw])
+        if len(released.checked) and not staged.is_party:
+            staged.rows_read += len(released.checked)
+            staged.parts.append(_write_part(released.checked, spec, keyring, staging_dir, 99_999))
     for number in itertools.count():
         with clock("read"):
             raw = next(chunks, None)
@@ -100,6 +113,8 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         staged.rows_read += len(raw)
         with clock("standardise"):
             std = standardize(raw, spec, as_of)
+        if len(std) and (std[ROW_ID] < 0).all():  # released rows: the file's newer version of a key wins
+            std, raw = _drop_superseded(std, raw, spec, seen, staged)
         with clock("validate"):
             outcome = validator.validate(std, spec.suite, run_name=run_name, source=spec.name)
         _refuse_table_failures(outcome, spec, landing)
@@ -119,6 +134,16 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
     if staged.is_party:
         staged.valid = pd.concat(valid_frames, ignore_index=True) if valid_frames else pd.DataFrame()
     return staged
+
+
+def _drop_superseded(std: pd.DataFrame, raw: pd.DataFrame, spec: SourceSpec, seen: list[np.ndarray],
+                     staged: StagedSource) -> tuple[pd.DataFrame, pd.DataFrame]:
+    hashes = pd.util.hash_pandas_object(std[spec.canonical_key], index=False).to_numpy()
+    in_file = np.isin(hashes, np.concatenate(seen)) if seen else np.zeros(len(std), dtype=bool)
+    staged.superseded_ids = [int(-i) for i in std.loc[in_file, ROW_ID]]
+    staged.rows_read -= int(in_file.sum())
+    keep = ~in_file
+    return std[keep].reset_index(drop=True), raw[keep].reset_index(drop=True)
 
 
 def _refuse_table_failures(outcome: Outcome, spec: SourceSpec, landing: LandingFile) -> None:

@@ -115,6 +115,8 @@ def _golden_rows(winners: pd.DataFrame, current: pd.DataFrame, deks: dict[int, b
                  keyring: Keyring) -> pd.DataFrame:
     """Current golden rows with the winning attributes applied (encrypted, masked, indexed)."""
     rows = current.set_index("customer_id")
+    if winners.empty:  # nothing in this batch beats what the store holds
+        return rows.reset_index()
     wide = winners.pivot(index="customer_id", columns="attribute", values="value")
     for attr in wide.columns:
         values = wide[attr].dropna()

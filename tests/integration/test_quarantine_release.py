@@ -1,0 +1,76 @@
+"""Stewards release quarantined rows after a fix; the next run reprocesses them."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from lifecycle import pipeline, quarantine
+from lifecycle.store.models import Feedback, QuarantinedRow
+
+DAY1, DAY2 = date(2026, 6, 30), date(2026, 7, 1)
+ONLY = ["core_customers", "core_corporates", "feedback"]
+
+
+def _run_day(as_of: date) -> None:
+    from tasks.wiring import bootstrap
+
+    w = bootstrap()
+    plan = pipeline.plan(w.engine, w.sources, w.settings.resolved_landing_dir, as_of, only=ONLY)
+    staged = [pipeline.stage(w.engine, w.keystore, plan, w.sources, name, w.quality_gate, w.keyring,
+                             w.settings.home / "staging", w.settings.chunk_rows) for name in plan.files]
+    pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
+    pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
+    for fact in pipeline.fact_order(staged):
+        pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
+
+
+@pytest.mark.slow
+def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path, use_home: object) -> None:
+    from tasks.wiring import bootstrap, reset
+
+    landing = tmp_path / "landing"
+    shutil.copytree(generated_bank / "landing" / str(DAY1), landing / str(DAY1))
+    shutil.copytree(generated_bank / "landing" / str(DAY1), landing / str(DAY2))
+    day2_feedback = landing / str(DAY2) / "feedback.csv"  # the next extract no longer holds those rows
+    lines = day2_feedback.read_text(encoding="utf-8").splitlines(keepends=True)
+    day2_feedback.write_text("".join(line for line in lines if ",COMPLAINT," not in line), encoding="utf-8")
+    config = yaml.safe_load((Path("lifecycle/config/sources.yaml")).read_text(encoding="utf-8"))
+    feedback = config["sources"]["feedback"]
+    feedback["error_budget"] = 1.0
+    feedback["columns"]["kind"]["codes"]["COMPLAINT"] = "COMPLAIN"  # a broken code table
+    broken = tmp_path / "sources-broken.yaml"
+    broken.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    use_home(monkeypatch, tmp_path / "home", landing)  # type: ignore[operator]
+    monkeypatch.setenv("LIFECYCLE_SOURCES_FILE", str(broken))
+    reset()
+    _run_day(DAY1)
+
+    w = bootstrap()
+    with w.engine.begin() as conn:
+        rejected = quarantine.list_rows(conn, w.keystore, w.keyring, w.sources, source="feedback", limit=10_000)
+        loaded_before = conn.execute(select(func.count()).select_from(Feedback)).scalar_one()
+        assert len(rejected) > 0 and all("code_in_set(kind)" in r for r in rejected["rules"])
+        released = quarantine.release(conn, rejected["id"].tolist(), actor="steward", note="fixed kind codes",
+                                      now=pipeline.now())
+    assert released == len(rejected)
+
+    monkeypatch.delenv("LIFECYCLE_SOURCES_FILE")  # the fixed configuration
+    reset()
+    _run_day(DAY2)
+    w = bootstrap()
+    with w.engine.connect() as conn:
+        loaded_after = conn.execute(select(func.count()).select_from(Feedback)).scalar_one()
+        rows = conn.execute(select(QuarantinedRow.status, QuarantinedRow.failures).where(
+            QuarantinedRow.source == "feedback")).all()
+    again = [failures for status, failures in rows if status == "open"]
+    assert sum(status == "reprocessed" for status, _ in rows) == released
+    # every released row is loaded now, or quarantined anew for another reason (e.g. an unknown owner)
+    assert loaded_after + len(again) == loaded_before + released
+    assert all(f["rule"] != "code_in_set" for failures in again for f in failures)
