@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from lifecycle import quarantine, runs
 from lifecycle.errors import LifecycleError
-from lifecycle.ingest.read import ROW_ID, LandingFile, inspect_file, locate
+from lifecycle.ingest.read import ROW_ID, LandingFile, check_header, inspect_file, locate
 from lifecycle.ingest.stage import StagedSource, Validator, stage_source
 from lifecycle.load.facts import ENTITY_ORDER, OWNER_RULE, OwnerIndex, load_fact_chunk
 from lifecycle.load.parties import PartyBatch, load_parties
@@ -63,6 +63,7 @@ def plan(engine: Engine, sources: SourcesConfig, landing_dir: Path, as_of: date,
         if only and name not in only:
             continue
         landing = inspect_file(spec, locate(spec, landing_dir, as_of))
+        check_header(spec, landing)
         files[name] = landing
     with engine.begin() as conn:
         for name, landing in list(files.items()):

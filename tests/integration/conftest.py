@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from lifecycle import pipeline
 from lifecycle.privacy.keyring import generate_keyring, write_keyring
 
 AS_OF = "2026-06-30"
@@ -62,3 +64,23 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def _run_day(as_of: date, only: list[str] | None = None) -> pipeline.RunPlan:
+    """The daily steps without Prefect, with the tasks' wiring."""
+    from tasks.wiring import bootstrap
+
+    w = bootstrap()
+    plan = pipeline.plan(w.engine, w.sources, w.settings.resolved_landing_dir, as_of, only=only)
+    staged = [pipeline.stage(w.engine, w.keystore, plan, w.sources, name, w.quality_gate, w.keyring,
+                             w.settings.home / "staging", w.settings.chunk_rows) for name in plan.files]
+    pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
+    pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
+    for fact in pipeline.fact_order(staged):
+        pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
+    return plan
+
+
+@pytest.fixture(scope="session")
+def run_day() -> Callable[..., pipeline.RunPlan]:
+    return _run_day

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -17,22 +18,10 @@ DAY1, DAY2 = date(2026, 6, 30), date(2026, 7, 1)
 ONLY = ["core_customers", "core_corporates", "feedback"]
 
 
-def _run_day(as_of: date) -> None:
-    from tasks.wiring import bootstrap
-
-    w = bootstrap()
-    plan = pipeline.plan(w.engine, w.sources, w.settings.resolved_landing_dir, as_of, only=ONLY)
-    staged = [pipeline.stage(w.engine, w.keystore, plan, w.sources, name, w.quality_gate, w.keyring,
-                             w.settings.home / "staging", w.settings.chunk_rows) for name in plan.files]
-    pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
-    pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
-    for fact in pipeline.fact_order(staged):
-        pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
-
-
 @pytest.mark.slow
 def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path, use_home: object) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path, use_home: object,
+        run_day: Callable[..., object]) -> None:
     from tasks.wiring import bootstrap, reset
 
     landing = tmp_path / "landing"
@@ -50,7 +39,7 @@ def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
     use_home(monkeypatch, tmp_path / "home", landing)  # type: ignore[operator]
     monkeypatch.setenv("LIFECYCLE_SOURCES_FILE", str(broken))
     reset()
-    _run_day(DAY1)
+    run_day(DAY1, ONLY)
 
     w = bootstrap()
     with w.engine.begin() as conn:
@@ -63,7 +52,7 @@ def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
 
     monkeypatch.delenv("LIFECYCLE_SOURCES_FILE")  # the fixed configuration
     reset()
-    _run_day(DAY2)
+    run_day(DAY2, ONLY)
     w = bootstrap()
     with w.engine.connect() as conn:
         loaded_after = conn.execute(select(func.count()).select_from(Feedback)).scalar_one()

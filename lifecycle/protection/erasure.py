@@ -1,0 +1,173 @@
+"""Erasure of a customer's personal data (PIPL art. 47): crypto-shredding plus clean-up.
+
+What erasure does, in this order:
+
+1. In the main database, one transaction: the customer's ciphertexts, masked
+   forms, blind indexes and personal attributes (gender, birth year) are cleared,
+   marketing consent is set to false and ``erased_at`` is set; each of their
+   cards loses its ciphertext and mask and gets a random ``card_ref`` in place of
+   the card number's blind index (card transactions follow it); pending care
+   messages are cancelled and every message body of the customer is cleared;
+   open retention tasks are cancelled; quarantined rows of the customer's own
+   source records (matched on their source links) are deleted; an ``erasures``
+   row records who asked, why and when.
+2. In the key store: the customer's wrapped data key is deleted. From then on
+   no copy of the main database, however old, yields their PII: the ciphertexts
+   in backups cannot be decrypted (crypto-shredding).
+
+The database goes first so that a crash between the two steps leaves an erased
+customer whose key still exists — never a live customer without a key, which
+would make the next load fail. Running the erasure again (or
+:func:`replay_erasures`, after a key store is restored from a backup) finishes
+the job: erasure is idempotent and a second run reports ``already_erased``.
+
+Kept on purpose: the customer row (reference, type, branch, RM, dates), source
+links and all facts — accounts, balances, transactions, loans — which AML rules
+keep for at least five years; they are marked by the customer's ``erased_at``.
+A source record of an erased customer that arrives again must become a *new*
+customer (see :func:`erased_customer_ids` and ``ERASED_MATCH_RULE``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import delete as sql_delete
+
+from lifecycle.protection.customers import check_text, customer_row
+from lifecycle.store.keystore import KeyStore
+from lifecycle.store.models import (
+    Card,
+    CardTransaction,
+    CareMessage,
+    Customer,
+    Erasure,
+    QuarantinedRow,
+    RetentionTask,
+    SourceLink,
+)
+
+# The match rule a loader records on a source link that pointed to an erased
+# customer and now points to the new customer made for the returning record.
+ERASED_MATCH_RULE = "new_after_erasure"
+
+CLEARED_COLUMNS = (
+    "name_enc", "id_no_enc", "mobile_enc", "email_enc", "address_enc", "birth_date_enc", "legal_rep_name_enc",
+    "name_masked", "mobile_masked", "id_no_masked", "id_no_bidx", "mobile_bidx", "name_mobile_bidx",
+    "gender", "birth_year",
+)
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    customer_ref: str
+    customer_id: int
+    already_erased: bool
+    erased_at: datetime
+    key_destroyed: bool  # a wrapped key was deleted by this call
+    cards_cleared: int = 0
+    messages_cancelled: int = 0
+    tasks_cancelled: int = 0
+    quarantine_rows_deleted: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        """Counts and references only: safe for logs, artifacts and task results."""
+        return {"customer_ref": self.customer_ref, "already_erased": self.already_erased,
+                "erased_at": self.erased_at.isoformat(), "key_destroyed": self.key_destroyed,
+                "cards_cleared": self.cards_cleared, "messages_cancelled": self.messages_cancelled,
+                "tasks_cancelled": self.tasks_cancelled, "quarantine_rows_deleted": self.quarantine_rows_deleted}
+
+
+def erased_customer_ids(conn: Connection, among: Iterable[int] | None = None) -> set[int]:
+    """Ids of erased customers (optionally only those ``among`` the given ids).
+
+    Identity resolution must not link a source record to one of these: their key
+    is destroyed, so loading into them would fail or, worse, start a new PII
+    history under an erased identity.
+    """
+    stmt = select(Customer.customer_id).where(Customer.erased_at.is_not(None))
+    if among is not None:
+        ids = sorted({int(i) for i in among})
+        if not ids:
+            return set()
+        stmt = stmt.where(Customer.customer_id.in_(ids))
+    return {int(i) for i in conn.execute(stmt).scalars()}
+
+
+def _clear_cards(conn: Connection, customer_id: int) -> int:
+    refs = conn.execute(select(Card.card_ref).where(Card.customer_id == customer_id)).scalars().all()
+    for ref in refs:
+        # The card_ref is the card number's blind index: replace it by a random one.
+        token = secrets.token_hex(16)
+        conn.execute(update(Card).where(Card.card_ref == ref)
+                     .values(card_ref=token, card_no_enc=None, card_no_masked=None))
+        conn.execute(update(CardTransaction).where(CardTransaction.card_ref == ref).values(card_ref=token))
+    return len(refs)
+
+
+def _delete_quarantined_records(conn: Connection, customer_id: int) -> int:
+    links = conn.execute(select(SourceLink.source, SourceLink.source_key)
+                         .where(SourceLink.customer_id == customer_id)).all()
+    if not links:
+        return 0
+    own = or_(*[and_(QuarantinedRow.source == s, QuarantinedRow.source_key == k) for s, k in links])
+    return int(conn.execute(sql_delete(QuarantinedRow).where(own)).rowcount or 0)
+
+
+def _erase_in_main_db(conn: Connection, customer_id: int, requested_by: str, reason: str,
+                      now: datetime) -> tuple[int, int, int, int]:
+    conn.execute(update(Customer).where(Customer.customer_id == customer_id).values(
+        **dict.fromkeys(CLEARED_COLUMNS), marketing_consent=False, erased_at=now))
+    cards = _clear_cards(conn, customer_id)
+    messages = int(conn.execute(update(CareMessage).where(
+        CareMessage.customer_id == customer_id, CareMessage.status == "pending").values(
+        status="cancelled", last_error="customer erased")).rowcount or 0)
+    conn.execute(update(CareMessage).where(CareMessage.customer_id == customer_id).values(body_enc=None))
+    tasks = int(conn.execute(update(RetentionTask).where(
+        RetentionTask.customer_id == customer_id, RetentionTask.status == "open").values(
+        status="cancelled")).rowcount or 0)
+    quarantined = _delete_quarantined_records(conn, customer_id)
+    conn.execute(insert(Erasure).values(customer_id=customer_id, erased_at=now, requested_by=requested_by,
+                                        reason=reason, messages_cancelled=messages))
+    return cards, messages, tasks, quarantined
+
+
+def erase_customer(engine: Engine, keystore: KeyStore, customer_ref: str, requested_by: str, reason: str,
+                   now: datetime) -> ErasureResult:
+    """Erase one customer's personal data; see the module docstring for what and why.
+
+    ``requested_by`` and ``reason`` are required (they go to the ``erasures``
+    row); an unknown reference raises UnknownCustomerError.
+    """
+    requested_by = check_text("requested_by", requested_by, 64)
+    reason = check_text("reason", reason, 512)
+    with engine.begin() as conn:
+        row = customer_row(conn, customer_ref)
+        customer_id = int(row.customer_id)
+        if row.erased_at is not None:
+            erased_at = row.erased_at
+            counts = None
+        else:
+            erased_at = now
+            counts = _erase_in_main_db(conn, customer_id, requested_by, reason, now)
+    destroyed = keystore.destroy_customer_key(customer_id)
+    if counts is None:
+        return ErasureResult(customer_ref, customer_id, True, erased_at, destroyed)
+    return ErasureResult(customer_ref, customer_id, False, erased_at, destroyed, *counts)
+
+
+def replay_erasures(engine: Engine, keystore: KeyStore) -> int:
+    """Destroy the keys of every erased customer still present in the key store.
+
+    Run after restoring the key store from a backup (the backup may predate
+    erasures recorded since). Returns the number of keys destroyed.
+    """
+    with engine.connect() as conn:
+        erased = sorted(erased_customer_ids(conn)
+                        | set(conn.execute(select(Erasure.customer_id)).scalars()))
+    present = keystore.customer_keys(erased)["customer_id"].astype(int).tolist()
+    return sum(keystore.destroy_customer_key(i) for i in present)

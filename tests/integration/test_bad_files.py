@@ -1,0 +1,63 @@
+"""A wrongly encoded file or a missing column stops the run with a clear message."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from lifecycle import pipeline
+from lifecycle.errors import SourceError
+from lifecycle.store.models import Customer
+
+AS_OF = date(2026, 6, 30)
+
+
+def _bank(tmp_path: Path, *flags: str) -> Path:
+    from lifecycle.synth.cli import main as synth
+
+    out = tmp_path / "bank"
+    synth(["--customers", "150", "--seed", "3", "--as-of", AS_OF.isoformat(), "--out", str(out), *flags])
+    return out
+
+
+def _plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landing: Path,
+          use_home: object) -> pipeline.RunPlan:
+    from tasks.wiring import bootstrap
+
+    use_home(monkeypatch, tmp_path / "home", landing)  # type: ignore[operator]
+    w = bootstrap()
+    return pipeline.plan(w.engine, w.sources, w.settings.resolved_landing_dir, AS_OF)
+
+
+def _nothing_loaded() -> None:
+    from tasks.wiring import bootstrap
+
+    engine = bootstrap().engine
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Customer)).scalar_one() == 0
+    assert "customers" in inspect(engine).get_table_names()
+
+
+def test_gbk_file_declared_utf8_names_file_row_column_and_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               use_home: object) -> None:
+    bank = _bank(tmp_path, "--encoding-flaw", "core_customers")
+    with pytest.raises(SourceError) as err:
+        _plan(tmp_path, monkeypatch, bank / "landing", use_home)
+    e = err.value
+    assert e.file is not None and e.file.endswith("core_customers.csv")
+    assert e.rule == "encoding" and e.row is not None and e.row >= 1 and e.column is not None
+    assert "GBK" in str(e) and "Traceback" not in str(e)
+    _nothing_loaded()
+
+
+def test_missing_column_names_the_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         use_home: object) -> None:
+    bank = _bank(tmp_path, "--drop-column", "core_customers:mobile")
+    with pytest.raises(SourceError) as err:
+        _plan(tmp_path, monkeypatch, bank / "landing", use_home)
+    assert (err.value.column, err.value.rule) == ("mobile", "required_column")
+    assert "core_customers.csv" in str(err.value)
+    _nothing_loaded()
