@@ -78,3 +78,13 @@ def survive(records: pd.DataFrame, attributes: tuple[str, ...],
 
 def provenance_entry(source: str, trust: int, ts: pd.Timestamp) -> list[Any]:
     return [source, int(trust), None if ts == _OLDEST else ts.isoformat()]
+
+
+def provenance_by_customer(winners: pd.DataFrame) -> pd.Series:
+    """customer_id -> {attribute: [source, trust, timestamp]} of the winners."""
+    out: dict[int, dict[str, list[Any]]] = {}
+    for cid, attr, source, trust, ts in zip(winners["customer_id"].tolist(), winners["attribute"].tolist(),
+                                            winners["source"].tolist(), winners["trust"].tolist(),
+                                            winners["ts"].tolist(), strict=True):
+        out.setdefault(int(cid), {})[attr] = provenance_entry(source, trust, ts)
+    return pd.Series(out, dtype=object)

@@ -106,8 +106,7 @@ def write_quarantine(conn: Connection, keystore: KeyStore, keyring: Keyring, run
     if failures.empty:
         return 0
     raw = raw_rows.set_index(ROW_ID)
-    reasons = failures.groupby(ROW_ID)[["rule", "expectation", "column"]].apply(
-        lambda g: g.drop_duplicates().to_dict("records"))
+    reasons = failure_lists(failures)
     reasons = reasons[reasons.index.isin(raw.index)]
     rows = raw.loc[reasons.index]
     dek = run_key(keystore, keyring, run_id, now)
@@ -131,6 +130,17 @@ def write_quarantine(conn: Connection, keystore: KeyStore, keyring: Keyring, run
     ]
     conn.execute(insert(QuarantinedRow), records)
     return len(records)
+
+
+def failure_lists(failures: pd.DataFrame) -> pd.Series:
+    """row_id -> [{"rule", "expectation", "column"}, …] without repeats (vectorised)."""
+    unique = failures[[ROW_ID, "rule", "expectation", "column"]].drop_duplicates().sort_values(ROW_ID, kind="stable")
+    out: dict[int, list[dict[str, str]]] = {}
+    for row_id, rule, expectation, column in zip(unique[ROW_ID].tolist(), unique["rule"].tolist(),
+                                                 unique["expectation"].tolist(), unique["column"].tolist(),
+                                                 strict=True):
+        out.setdefault(int(row_id), []).append({"rule": rule, "expectation": expectation, "column": column})
+    return pd.Series(out, dtype=object)
 
 
 def _missing(value: object) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lifecycle.privacy.keyring import Keyring, load_keyring
+from lifecycle.privacy.redaction import install_redaction
 from lifecycle.quality import QualityGate
 from lifecycle.settings import Settings, get_settings
 from lifecycle.sources import SourcesConfig, load_sources
@@ -63,7 +64,13 @@ def _wire(settings: Settings) -> Wiring:
 
 
 def bootstrap() -> Wiring:
-    """The process's wiring; migrations run on first use."""
+    """The process's wiring; migrations run on first use.
+
+    Installs log redaction first (idempotent): every task calls ``bootstrap``, so
+    every process that runs a task redacts PII from its log records, including
+    those Prefect ships to its API.
+    """
+    install_redaction()
     return _wire(get_settings())
 
 

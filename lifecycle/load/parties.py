@@ -22,6 +22,7 @@ from lifecycle.privacy.blind_index import blind_index_series
 from lifecycle.privacy.envelope import new_data_keys, unwrap_data_keys, wrap_data_keys
 from lifecycle.privacy.fields import encrypt_column
 from lifecycle.privacy.keyring import Keyring
+from lifecycle.protection.erasure import ERASED_MATCH_RULE, erased_customer_ids
 from lifecycle.sources import SourceSpec
 from lifecycle.store.base import Base, table_of
 from lifecycle.store.keystore import KeyStore
@@ -74,16 +75,21 @@ def _records(batches: list[PartyBatch], keyring: Keyring) -> pd.DataFrame:
     return out
 
 
-def _existing(conn: Connection, sources: list[str], rules: tuple[str, ...]) -> ExistingIdentities:
+def _existing(conn: Connection, sources: list[str], rules: tuple[str, ...]
+              ) -> tuple[ExistingIdentities, pd.DataFrame]:
+    """What the store knows, and the links that point to erased customers (source,
+    source_key): those are left out, so their records resolve as new customers."""
     links = pd.DataFrame(conn.execute(
         select(SourceLink.source, SourceLink.source_key, SourceLink.customer_id)
         .where(SourceLink.source.in_(sources))).all(), columns=["source", "source_key", "customer_id"])
+    to_erased = links["customer_id"].isin(erased_customer_ids(conn, links["customer_id"].tolist()))
+    stale, links = links.loc[to_erased, ["source", "source_key"]], links.loc[~to_erased]
     cols = [Customer.customer_id, *[getattr(Customer, r) for r in rules]]
     keys = pd.DataFrame(conn.execute(select(*cols).where(Customer.erased_at.is_(None))).all(),
                         columns=["customer_id", *rules])
     keys = keys.dropna(subset=list(rules), how="all")
     empty = ExistingIdentities.empty(rules)
-    return ExistingIdentities(links if len(links) else empty.links, keys if len(keys) else empty.keys)
+    return ExistingIdentities(links if len(links) else empty.links, keys if len(keys) else empty.keys), stale
 
 
 def _fetch(conn: Connection, model: type[Base], ids: np.ndarray, columns: list[str]) -> pd.DataFrame:
@@ -128,8 +134,7 @@ def _golden_rows(winners: pd.DataFrame, current: pd.DataFrame, deks: dict[int, b
         elif attr in CLEAR_ATTRIBUTES:
             rows.loc[ids, attr] = values
     _derived(rows, wide, keyring)
-    prov = winners.groupby("customer_id")[["attribute", "source", "trust", "ts"]].apply(
-        lambda g: {a: golden.provenance_entry(s, t, ts) for a, s, t, ts in g.itertuples(index=False)})
+    prov = golden.provenance_by_customer(winners)
     stored = rows.loc[prov.index, "provenance"]
     rows.loc[prov.index, "provenance"] = [
         {**(old if isinstance(old, dict) else {}), **new} for old, new in zip(stored, prov, strict=True)]
@@ -177,10 +182,13 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
         if group.empty:
             continue
         with clock("resolve"):
-            existing = _existing(conn, sorted(group["source"].unique()), rules)
+            existing, stale = _existing(conn, sorted(group["source"].unique()), rules)
             res = resolve(group, existing, rules, next_id)
         next_id = res.next_customer_id
         group = pd.concat([group, res.assignments], axis=1)
+        returning = group[["source", "source_key"]].merge(stale.assign(erased=True), how="left",
+                                                          on=["source", "source_key"])["erased"].eq(True).to_numpy()
+        group.loc[returning & group["is_new_customer"].to_numpy(), "match_rule"] = ERASED_MATCH_RULE
         group["customer_type"] = entity
         assigned.append((group, attrs, res))
     return _apply(conn, keystore, keyring, assigned, run_id, now, clock)
@@ -244,6 +252,9 @@ def _upsert_links(conn: Connection, records: pd.DataFrame, run_id: str) -> None:
     links["last_run_id"] = run_id
     upsert_frame(conn, table_of(SourceLink), links,
                  update_columns=["customer_id", "last_run_id", "file_id"])
+    relinked = links[links["match_rule"] == ERASED_MATCH_RULE]
+    if len(relinked):  # a link re-pointed from an erased customer says why
+        upsert_frame(conn, table_of(SourceLink), relinked, update_columns=["match_rule", "first_run_id"])
 
 
 def _load_cards(conn: Connection, keystore: KeyStore, keyring: Keyring, records: pd.DataFrame,

@@ -3,14 +3,14 @@
 What erasure does, in this order:
 
 1. In the main database, one transaction: the customer's ciphertexts, masked
-   forms, blind indexes and personal attributes (gender, birth year) are cleared,
-   marketing consent is set to false and ``erased_at`` is set; each of their
-   cards loses its ciphertext and mask and gets a random ``card_ref`` in place of
-   the card number's blind index (card transactions follow it); pending care
-   messages are cancelled and every message body of the customer is cleared;
-   open retention tasks are cancelled; quarantined rows of the customer's own
-   source records (matched on their source links) are deleted; an ``erasures``
-   row records who asked, why and when.
+   forms, blind indexes and personal attributes (gender, birth year) are cleared
+   with their survivorship provenance, marketing consent is set to false and
+   ``erased_at`` is set; each of their cards loses its ciphertext and mask and
+   gets a random ``card_ref`` in place of the card number's blind index (card
+   transactions follow it); pending care messages are cancelled and every message
+   body of the customer is cleared; open retention tasks are cancelled;
+   quarantined rows of the customer's own source records (matched on their
+   source links) are deleted; an ``erasures`` row records who asked, why and when.
 2. In the key store: the customer's wrapped data key is deleted. From then on
    no copy of the main database, however old, yields their PII: the ciphertexts
    in backups cannot be decrypted (crypto-shredding).
@@ -34,6 +34,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy import delete as sql_delete
@@ -60,6 +61,10 @@ CLEARED_COLUMNS = (
     "name_masked", "mobile_masked", "id_no_masked", "id_no_bidx", "mobile_bidx", "name_mobile_bidx",
     "gender", "birth_year",
 )
+# Survivorship state of the attributes that erasure clears goes too: it would
+# say which source supplied a value that no longer exists.
+ERASED_ATTRIBUTES = frozenset({"name", "id_no", "mobile", "email", "address", "birth_date", "legal_rep_name",
+                               "gender", "marketing_consent"})
 
 
 @dataclass(frozen=True)
@@ -118,10 +123,11 @@ def _delete_quarantined_records(conn: Connection, customer_id: int) -> int:
     return int(conn.execute(sql_delete(QuarantinedRow).where(own)).rowcount or 0)
 
 
-def _erase_in_main_db(conn: Connection, customer_id: int, requested_by: str, reason: str,
-                      now: datetime) -> tuple[int, int, int, int]:
+def _erase_in_main_db(conn: Connection, customer_id: int, provenance: dict[str, Any] | None, requested_by: str,
+                      reason: str, now: datetime) -> tuple[int, int, int, int]:
+    kept = {k: v for k, v in (provenance or {}).items() if k not in ERASED_ATTRIBUTES}
     conn.execute(update(Customer).where(Customer.customer_id == customer_id).values(
-        **dict.fromkeys(CLEARED_COLUMNS), marketing_consent=False, erased_at=now))
+        **dict.fromkeys(CLEARED_COLUMNS), marketing_consent=False, provenance=kept or None, erased_at=now))
     cards = _clear_cards(conn, customer_id)
     messages = int(conn.execute(update(CareMessage).where(
         CareMessage.customer_id == customer_id, CareMessage.status == "pending").values(
@@ -153,7 +159,7 @@ def erase_customer(engine: Engine, keystore: KeyStore, customer_ref: str, reques
             counts = None
         else:
             erased_at = now
-            counts = _erase_in_main_db(conn, customer_id, requested_by, reason, now)
+            counts = _erase_in_main_db(conn, customer_id, row.provenance, requested_by, reason, now)
     destroyed = keystore.destroy_customer_key(customer_id)
     if counts is None:
         return ErasureResult(customer_ref, customer_id, True, erased_at, destroyed)

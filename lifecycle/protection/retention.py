@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Engine, delete, distinct, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from lifecycle.errors import ConfigError
 from lifecycle.store.keystore import ID_CHUNK, KeyStore, RunKey
@@ -103,7 +103,7 @@ def purge_quarantine(engine: Engine, keystore: KeyStore, now: datetime, days: in
     with engine.connect() as conn:
         for start in range(0, len(old_runs), ID_CHUNK):
             chunk = list(old_runs[start : start + ID_CHUNK])
-            kept = set(conn.execute(select(distinct(QuarantinedRow.run_id))
+            kept = set(conn.execute(select(QuarantinedRow.run_id).distinct()
                                     .where(QuarantinedRow.run_id.in_(chunk))).scalars())
             orphaned += [run_id for run_id in chunk if run_id not in kept]
     with keystore.engine.begin() as conn:

@@ -61,9 +61,11 @@ def _view(conn: Connection, row: Row[Any]) -> CustomerView:
     accounts = conn.execute(select(func.count()).select_from(Account)
                             .where(Account.customer_id == customer_id)).scalar_one()
     cards = conn.execute(select(func.count()).select_from(Card).where(Card.customer_id == customer_id)).scalar_one()
-    return CustomerView(*(getattr(row, name) for name in (
-        "customer_ref", "customer_type", "name_masked", "mobile_masked", "id_no_masked", "branch_code", "rm_id",
-        "open_date", "marketing_consent", "erased_at")), accounts=int(accounts), cards=int(cards))
+    return CustomerView(
+        customer_ref=row.customer_ref, customer_type=row.customer_type, name_masked=row.name_masked,
+        mobile_masked=row.mobile_masked, id_no_masked=row.id_no_masked, branch_code=row.branch_code,
+        rm_id=row.rm_id, open_date=row.open_date, marketing_consent=row.marketing_consent,
+        erased_at=row.erased_at, accounts=int(accounts), cards=int(cards))
 
 
 def customer_view(conn: Connection, customer_ref: str) -> CustomerView:
