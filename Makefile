@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CUSTOMERS ?= 2000
 SEED ?= 42
 AS_OF ?= 2026-06-30
+SCALE ?= S
 
 # Embedded default: project-local Prefect home, no telemetry (no network here).
 export PREFECT_HOME ?= $(CURDIR)/var/prefect
@@ -15,7 +16,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := False
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install demo test lint unit contract clean
+.PHONY: install demo test lint unit contract clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m flows.demo --customers $(CUSTOMERS) --seed $(SEED) --as-of $(AS_OF)
+
+# The benchmark (S, M or L): reports in var/bench/reports/ (see README, "Performance").
+bench: $(STAMP)
+	$(BIN)/python -m bench --scale $(SCALE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

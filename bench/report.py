@@ -37,6 +37,10 @@ def fmt_seconds(value: float | None) -> str:
     return f"{value:,.2f}" if value < 100 else f"{value:,.1f}"
 
 
+def _count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "—"
+
+
 def fmt_rate(rows: float | None, seconds: float | None) -> str:
     if not rows or not seconds:
         return "—"
@@ -109,7 +113,7 @@ def _data(r: Mapping[str, Any]) -> list[str]:
         if d:
             how = "cached" if d.get("cached") else f"generated in {fmt_seconds(d.get('generated_seconds'))} s"
             rows.append([mode, d["as_of"], f"{d['rows']:,}", fmt_bytes(d["bytes"]), how])
-    return lines + table(["extract", "as of", "rows", "size", "how"], rows) + [""]
+    return lines + table(["extract", "as of", "rows", "size", "how"], rows, align="llrrl") + [""]
 
 
 def _full_run(r: Mapping[str, Any]) -> list[str]:
@@ -117,9 +121,11 @@ def _full_run(r: Mapping[str, Any]) -> list[str]:
     lines = ["## Full run: wall time per stage", ""]
     if run.get("status") != "succeeded":
         lines += [f"**The full run {run.get('status', 'did not run')}**: {run.get('error') or ''}", ""]
-    lines += table(["stage", "seconds", "share", "rows", "rows/s", "timed by"], stage_rows(run))
-    lines += ["", f"Set-up before the run (migrations, key store, GX context): {fmt_seconds(r.get('setup_seconds'))} s.",
-              ""]
+    lines += table(["stage", "seconds", "share", "rows", "rows/s", "timed by"], stage_rows(run), align="lrrrrl")
+    setup = fmt_seconds(r.get("setup_seconds"))
+    lines += ["", f"Set-up before the run (migrations, key store, GX context): {setup} s. "
+              f"Database: {r['database'].get('backend')} `{r['database'].get('database')}`; key store: "
+              f"{r.get('key_store', '—')}; chunk rows {_count(r.get('chunk_rows'))}.", ""]
     sources = run.get("sources", [])
     if sources:
         lines += ["Per source (seconds):", ""]
@@ -148,12 +154,10 @@ def _floor(r: Mapping[str, Any]) -> list[str]:
             "The same landing files read with pandas (same chunks) and inserted as text with SQLAlchemy executemany "
             "(same batches) into a fresh database of the same kind, no checks.", "",
             *table(["", "seconds", "rows", "rows/s"], [
-                ["floor: read", fmt_seconds(f["read_seconds"]), f"{f['rows']:,}", fmt_rate(f["rows"], f["read_seconds"])],
-                ["floor: insert", fmt_seconds(f["insert_seconds"]), f"{f['rows']:,}",
-                 fmt_rate(f["rows"], f["insert_seconds"])],
-                ["floor: total", fmt_seconds(f["wall_seconds"]), f"{f['rows']:,}", fmt_rate(f["rows"], f["wall_seconds"])],
-                ["pipeline: full run", fmt_seconds(full), f"{f['rows']:,}", fmt_rate(f["rows"], full)],
-            ]), "", f"**pipeline / floor = {fmt_ratio(ratios.get('pipeline_floor'))}**", ""]
+                [label, fmt_seconds(seconds), f"{f['rows']:,}", fmt_rate(f["rows"], seconds)]
+                for label, seconds in (("floor: read", f["read_seconds"]), ("floor: insert", f["insert_seconds"]),
+                                       ("floor: total", f["wall_seconds"]), ("pipeline: full run", full))]),
+            "", f"**pipeline / floor = {fmt_ratio(ratios.get('pipeline_floor'))}**", ""]
 
 
 def _incremental(r: Mapping[str, Any]) -> list[str]:
@@ -165,7 +169,8 @@ def _incremental(r: Mapping[str, Any]) -> list[str]:
              f"{fmt_seconds(run['wall_seconds'])} s for {run.get('rows', {}).get('read', 0):,} rows; "
              f"**{fmt_ratio(ratios.get('incremental_full'), percent=True)} of the full run**."
              + (f" Error: {run['error']}" if run.get("error") else ""), ""]
-    return lines + table(["stage", "seconds", "share", "rows", "rows/s", "timed by"], stage_rows(run)) + [""]
+    return lines + table(["stage", "seconds", "share", "rows", "rows/s", "timed by"], stage_rows(run),
+                         align="lrrrrl") + [""]
 
 
 def _identity(r: Mapping[str, Any]) -> list[str]:

@@ -83,15 +83,16 @@ def environment(values: dict[str, str]) -> Iterator[None]:
         reset()
 
 
-def run_settings(home: Path, database_url: str, landing_dir: Path) -> dict[str, str]:
-    """The LIFECYCLE_* variables of one benchmark home, with a development keyring."""
+def run_settings(home: Path, database_url: str, landing_dir: Path, keystore_url: str | None = None) -> dict[str, str]:
+    """The LIFECYCLE_* variables of one benchmark home, with a development keyring; the key
+    store is ``keystore_url`` or a SQLite file in the home (the embedded default)."""
     home.mkdir(parents=True, exist_ok=True)
     keyring = home / "dev-keyring.json"
     if not keyring.exists():
         write_keyring(generate_keyring(development_only=True), keyring)
     return {"LIFECYCLE_HOME": str(home.resolve()), "LIFECYCLE_DATABASE_URL": database_url,
             "LIFECYCLE_KEYRING_FILE": str(keyring.resolve()), "LIFECYCLE_LANDING_DIR": str(landing_dir.resolve()),
-            "LIFECYCLE_KEYSTORE_URL": f"sqlite:///{(home / 'keystore.db').resolve()}",
+            "LIFECYCLE_KEYSTORE_URL": keystore_url or f"sqlite:///{(home / 'keystore.db').resolve()}",
             "GX_ANALYTICS_ENABLED": "False"}
 
 
@@ -163,7 +164,7 @@ def _report(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: 
     """The flow's tail: the steward's report rows, the Data Docs site, the run's summary."""
     pipeline.report(w.engine, plan, staged)
     w.quality_gate.build_data_docs()
-    summary = {"run_id": plan.run_id, "as_of": plan.as_of.isoformat(), "status": "succeeded",
+    summary: dict[str, object] = {"run_id": plan.run_id, "as_of": plan.as_of.isoformat(), "status": "succeeded",
                "sources": {s.spec.name: {"rows_read": s.rows_read, "rows_failed": s.rows_failed} for s in staged},
                "loaded": {k: v for k, v in out.customers.items() if k != "seconds"}}
     with w.engine.begin() as conn:

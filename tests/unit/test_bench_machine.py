@@ -1,0 +1,44 @@
+"""Machine information and memory peaks come from the standard library and /proc."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.machine import MemoryWatch, machine_info, memory_total_bytes, package_versions
+
+
+def test_machine_info_names_cores_memory_python_sqlite_and_package_versions() -> None:
+    info = machine_info()
+    assert int(str(info["cores"])) >= 1 and int(str(info["usable_cores"])) >= 1
+    assert info["python"] == sys.version.split()[0]
+    assert str(info["sqlite"]).count(".") >= 2
+    packages = info["packages"]
+    assert isinstance(packages, dict)
+    assert {"pandas", "numpy", "sqlalchemy", "great-expectations", "prefect", "cryptography"} <= set(packages)
+    assert packages["pandas"]
+
+
+def test_a_package_that_is_not_installed_has_no_version() -> None:
+    assert package_versions(("no-such-distribution-bench",)) == {"no-such-distribution-bench": None}
+
+
+def test_memory_total_is_read_from_meminfo(tmp_path: Path) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24576000 kB\nMemFree:        1000 kB\n")
+    assert memory_total_bytes(meminfo) == 24576000 * 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_a_phase_peak_sees_memory_allocated_inside_it() -> None:
+    watch = MemoryWatch()
+    with watch.phase("small"):
+        pass
+    with watch.phase("big"):
+        block = bytearray(200 * 1024 * 1024)
+        block[:: 4096] = b"x" * len(block[:: 4096])  # touch every page
+        del block
+    assert watch.phases["big"] >= watch.phases["small"] + 150 * 1024 * 1024
+    assert watch.peak_bytes == watch.phases["big"]
