@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from lifecycle import quarantine, runs
 from lifecycle.errors import LifecycleError
+from lifecycle.ingest.extract_sql import extract_sql
 from lifecycle.ingest.read import ROW_ID, LandingFile, check_header, inspect_file, locate
 from lifecycle.ingest.stage import StagedSource, Validator, stage_source
 from lifecycle.load.facts import ENTITY_ORDER, OWNER_RULE, OwnerIndex, load_fact_chunk
@@ -62,7 +63,8 @@ def plan(engine: Engine, sources: SourcesConfig, landing_dir: Path, as_of: date,
     for name, spec in sources.sources.items():
         if only and name not in only:
             continue
-        landing = inspect_file(spec, locate(spec, landing_dir, as_of))
+        path = extract_sql(spec, landing_dir, as_of) if spec.sql else locate(spec, landing_dir, as_of)
+        landing = inspect_file(spec, path)
         check_header(spec, landing)
         files[name] = landing
     with engine.begin() as conn:
