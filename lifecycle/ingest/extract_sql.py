@@ -56,7 +56,7 @@ def extract_sql(spec: SourceSpec, landing_dir: Path, as_of: date) -> Path:
                 out.write(",".join(spec.columns) + "\n")
     except SQLAlchemyError as exc:
         raise SourceError(f"sql:{spec.name}", None, None, "query",
-                          f"the source query failed: {type(exc.orig or exc).__name__}") from None
+                          f"the source query failed: {type(getattr(exc, 'orig', None) or exc).__name__}") from None
     finally:
         engine.dispose()
     partial.replace(target)
