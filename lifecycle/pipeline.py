@@ -24,7 +24,7 @@ from lifecycle.ingest.stage import StagedSource, Validator, stage_source
 from lifecycle.load.facts import ENTITY_ORDER, OWNER_RULE, OwnerIndex, load_fact_chunk
 from lifecycle.load.parties import PartyBatch, load_parties
 from lifecycle.privacy.keyring import Keyring
-from lifecycle.sources import SourcesConfig
+from lifecycle.sources import IdentityRules, SourcesConfig
 from lifecycle.store.keystore import KeyStore
 
 
@@ -105,11 +105,12 @@ def quarantine_and_gate(engine: Engine, keystore: KeyStore, keyring: Keyring, pl
 
 
 def load_customers(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunPlan,
-                   staged: list[StagedSource]) -> dict[str, object]:
+                   staged: list[StagedSource], identity: IdentityRules | None = None) -> dict[str, object]:
     parties = [s for s in staged if s.is_party]
     with engine.begin() as conn:
         result = load_parties(conn, keystore, keyring, [PartyBatch(s.spec, s.valid, plan_.file_ids[s.spec.name])
-                                              for s in parties if s.valid is not None], plan_.run_id, now())
+                                              for s in parties if s.valid is not None], plan_.run_id, now(),
+                              identity)
         for s in parties:
             runs.complete_file(conn, plan_.file_ids[s.spec.name], s.spec.entity, rows_read=s.rows_read,
                                rows_loaded=s.rows_read - s.rows_failed, rows_quarantined=s.rows_failed)

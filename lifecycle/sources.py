@@ -123,10 +123,31 @@ class SourceSpec(BaseModel):
         return [c.to for c in self.columns.values() if c.pii]
 
 
+MatchRule = Literal["id_no", "name_mobile", "mobile", "uscc"]
+RULE_KEYS: dict[str, str] = {"id_no": "id_no_bidx", "name_mobile": "name_mobile_bidx", "mobile": "mobile_bidx",
+                             "uscc": "uscc"}
+
+
+class IdentityRules(BaseModel):
+    """Match rules per kind of customer, strongest first: records sharing any of
+    these keys are one customer (id_no: blind-indexed resident ID; name_mobile:
+    name + mobile; mobile alone; uscc: unified social credit code)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    individual: tuple[MatchRule, ...] = Field(default=("id_no", "name_mobile"), min_length=1)
+    corporate: tuple[MatchRule, ...] = Field(default=("uscc",), min_length=1)
+
+    def keys(self, entity: str) -> tuple[str, ...]:
+        """The record columns the rules of ``entity`` match on."""
+        return tuple(RULE_KEYS[r] for r in getattr(self, entity))
+
+
 class SourcesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: int
+    identity: IdentityRules = Field(default_factory=IdentityRules)
     sources: dict[str, SourceSpec]
 
     @model_validator(mode="before")

@@ -57,7 +57,7 @@ def quality_gate(plan: pipeline.RunPlan, staged: list[StagedSource]) -> None:
 @pii_safe_task("load-customers")
 def load_customers(plan: pipeline.RunPlan, staged: list[StagedSource]) -> dict[str, object]:
     w = bootstrap()
-    counts = pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
+    counts = pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged, w.sources.identity)
     get_run_logger().info("customers: %s", counts)
     return counts
 

@@ -16,14 +16,14 @@ import pandas as pd
 from sqlalchemy import Connection, func, insert, select
 
 from lifecycle import golden
-from lifecycle.identity import CORPORATE_RULES, DEFAULT_RULES, ExistingIdentities, Resolution, resolve
+from lifecycle.identity import ExistingIdentities, Resolution, resolve
 from lifecycle.privacy import masking
 from lifecycle.privacy.blind_index import blind_index_series
 from lifecycle.privacy.envelope import new_data_keys, unwrap_data_keys, wrap_data_keys
 from lifecycle.privacy.fields import encrypt_column
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.protection.erasure import ERASED_MATCH_RULE, erased_customer_ids
-from lifecycle.sources import SourceSpec
+from lifecycle.sources import IdentityRules, SourceSpec
 from lifecycle.store.base import Base, table_of
 from lifecycle.store.keystore import KeyStore
 from lifecycle.store.models import Card, Customer, IdentityConflict, SourceLink
@@ -166,7 +166,9 @@ def _derived(rows: pd.DataFrame, wide: pd.DataFrame, keyring: Keyring) -> None:
 
 
 def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches: list[PartyBatch], run_id: str,
-                 now: datetime) -> PartyLoadResult:
+                 now: datetime, identity: IdentityRules | None = None) -> PartyLoadResult:
+    """Resolve, survive, protect and upsert the customer sources of one run."""
+    identity = identity or IdentityRules()
     if not batches:
         return PartyLoadResult(0, 0, 0, pd.DataFrame(columns=["source", "source_key", "customer_id"]), 0, {})
     clock = Stopwatch()
@@ -175,8 +177,8 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
     next_id = int(conn.execute(select(func.coalesce(func.max(Customer.customer_id), 0))).scalar_one()) + 1
     assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]] = []
     plans: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-        ("individual", DEFAULT_RULES, golden.INDIVIDUAL_ATTRIBUTES),
-        ("corporate", CORPORATE_RULES, golden.CORPORATE_ATTRIBUTES))
+        ("individual", identity.keys("individual"), golden.INDIVIDUAL_ATTRIBUTES),
+        ("corporate", identity.keys("corporate"), golden.CORPORATE_ATTRIBUTES))
     for entity, rules, attrs in plans:
         group = records[records["entity"] == entity].reset_index(drop=True)
         if group.empty:

@@ -75,7 +75,7 @@ def _run_day(as_of: date, only: list[str] | None = None) -> pipeline.RunPlan:
     staged = [pipeline.stage(w.engine, w.keystore, plan, w.sources, name, w.quality_gate, w.keyring,
                              w.settings.home / "staging", w.settings.chunk_rows) for name in plan.files]
     pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
-    pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
+    pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged, w.sources.identity)
     for fact in pipeline.fact_order(staged):
         pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
     return plan

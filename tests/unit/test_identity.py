@@ -42,3 +42,22 @@ def test_component_reaching_two_customers_is_reported_as_a_conflict() -> None:
     res = resolve(recs, existing, DEFAULT_RULES, next_customer_id=3)
     assert res.assignments["customer_id"].tolist() == [1]
     assert res.conflicts.to_dict("records") == [{"customer_id": 1, "other_customer_id": 2}]
+
+
+def test_identity_rules_come_from_the_sources_configuration() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from lifecycle.sources import IdentityRules, load_sources
+
+    assert load_sources().identity.keys("individual") == ("id_no_bidx", "name_mobile_bidx")
+    assert IdentityRules(individual=("id_no",)).keys("individual") == ("id_no_bidx",)
+    with pytest.raises(ValidationError):
+        IdentityRules(individual=("birthday",))  # type: ignore[arg-type]
+
+
+def test_without_the_name_mobile_rule_records_without_an_id_stay_apart() -> None:
+    recs = _records([("core", "a", "ID1", "NM1"), ("card", "k2", None, "NM1")])
+    rules = ("id_no_bidx",)
+    res = resolve(recs[["source", "source_key", "id_no_bidx"]], ExistingIdentities.empty(rules), rules, 1)
+    assert res.assignments["customer_id"].nunique() == 2
