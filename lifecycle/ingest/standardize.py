@@ -16,29 +16,53 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lifecycle.ingest import checks
 from lifecycle.ingest.read import ROW_ID
 from lifecycle.sources import ColumnSpec, ColumnType, SourceSpec
 
+TEXT = "string[pyarrow]"  # Arrow strings: regex and case functions run vectorised in Arrow (RE2)
 NOT_FUTURE = ("birth_date", "open_date", "txn_time", "event_time", "feedback_date", "balance_date", "start_date")
 _CJK = r"[\u3400-\u9fff\uf900-\ufaff·]"
 
 
+def re_sub(values: pd.Series, pattern: str, replacement: str) -> pd.Series:
+    """Regex replace in Arrow (RE2, vectorised): pandas falls back to Python's
+    ``re`` per value here. RE2 has no look-around; use groups instead."""
+    array = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+    replaced = pc.replace_substring_regex(array, pattern=pattern, replacement=replacement)
+    return pd.Series(pd.arrays.ArrowStringArray(replaced), index=values.index)
+
+
 def _blank_to_none(values: pd.Series) -> pd.Series:
-    out = values.astype(object)
-    return out.where(out.notna() & (out.astype(str) != ""), None)
+    text = values.astype(TEXT)
+    keep = (text.str.len() > 0).fillna(False).astype(bool).to_numpy()
+    out = text.astype(object).to_numpy(copy=True)
+    out[~keep] = None
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def nfkc(values: pd.Series) -> pd.Series:
+    """NFKC-fold (full-width → half-width) only the values that are not ASCII:
+    ASCII text is already folded, and most extract columns are ASCII."""
+    text = values.astype(TEXT)
+    other = ~text.str.isascii().fillna(True).astype(bool)
+    if other.any():
+        text = text.copy()
+        text[other] = text[other].str.normalize("NFKC")
+    return text
 
 
 def clean_text(values: pd.Series) -> pd.Series:
     """Trim, fold full-width to half-width (NFKC), collapse inner white space."""
-    text = values.astype("string").str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
-    return _blank_to_none(text)
+    return _blank_to_none(re_sub(nfkc(values), r"\s+", " ").str.strip())
 
 
 def clean_name(values: pd.Series) -> pd.Series:
     """A person's name: clean text, and no spaces between Chinese characters."""
-    text = clean_text(values).astype("string")
+    text = clean_text(values).astype(TEXT)
     text = text.str.replace(rf"(?<={_CJK}) (?={_CJK})", "", regex=True)
     return _blank_to_none(text)
 
@@ -48,23 +72,23 @@ def clean_mobile(values: pd.Series) -> pd.Series:
 
     Letters and other characters are kept, so a malformed number stays malformed.
     """
-    text = values.astype("string").str.normalize("NFKC").str.replace(r"[\s\-.()]", "", regex=True)
-    text = text.str.replace(r"^(?:\+86|0086|86)(?=1\d{10}$)", "", regex=True)
+    text = re_sub(nfkc(values), r"[\s\-.()]", "")
+    text = re_sub(text, r"^(?:\+86|0086|86)(1\d{10})$", "\\1")
     return _blank_to_none(text)
 
 
 def clean_upper(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.upper()
+    text = re_sub(nfkc(values), r"\s+", "").str.upper()
     return _blank_to_none(text)
 
 
 def clean_email(values: pd.Series) -> pd.Series:
-    return _blank_to_none(values.astype("string").str.normalize("NFKC").str.strip().str.lower())
+    return _blank_to_none(nfkc(values).str.strip().str.lower())
 
 
 def clean_digits_only(values: pd.Series) -> pd.Series:
     """Card numbers: drop spaces and dashes (other characters kept for the rule)."""
-    text = values.astype("string").str.normalize("NFKC").str.replace(r"[\s\-]", "", regex=True)
+    text = re_sub(nfkc(values), r"[\s\-]", "")
     return _blank_to_none(text)
 
 
@@ -82,7 +106,7 @@ TEXT_RULES: dict[str, Callable[[pd.Series], pd.Series]] = {
 
 def parse_dates(values: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Series]:
     """Parsed datetimes (NaT when empty or unreadable) and the date_valid pass flag."""
-    text = values.astype("string").str.strip()
+    text = values.astype(TEXT).str.strip()
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     for fmt in formats:
         todo = parsed.isna() & text.notna()
@@ -95,7 +119,7 @@ def parse_dates(values: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Se
 
 def parse_number(values: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, pd.Series]:
     """Numbers (NA when empty or unreadable) in yuan, and the number_valid pass flag."""
-    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
+    text = values.astype(TEXT).str.strip().str.replace(",", "", regex=False)
     number = pd.to_numeric(text, errors="coerce")
     present = text.notna().to_numpy() & (text.fillna("") != "").to_numpy()
     valid = number.notna().to_numpy()
@@ -109,8 +133,10 @@ def parse_number(values: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, pd.Ser
 
 
 def map_codes(values: pd.Series, codes: dict[str, str]) -> pd.Series:
+    """Source codes to canonical ones; an unknown code is kept for the value-set rule."""
     text = clean_text(values)
-    return text.map(lambda v: codes.get(v, v) if v is not None else None).astype(object)
+    mapped = text.map(codes)
+    return mapped.where(mapped.notna(), text).astype(object).where(text.notna(), None)
 
 
 def standardize(raw: pd.DataFrame, spec: SourceSpec, as_of: date) -> pd.DataFrame:
