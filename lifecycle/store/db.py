@@ -27,6 +27,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA cache_size=-262144")  # 256 MiB: index upkeep during bulk loads
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         return engine
