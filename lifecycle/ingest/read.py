@@ -146,12 +146,13 @@ def check_header(spec: SourceSpec, landing: LandingFile) -> list[str]:
     return names
 
 
-def read_chunks(spec: SourceSpec, landing: LandingFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def read_chunks(spec: SourceSpec, landing: LandingFile, chunk_rows: int,
+                columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
     """The extract in chunks of at most ``chunk_rows`` rows, all values as strings
-    (None when empty), configured columns only, plus ``row_id``: the 1-based data
-    row number in the file (line number minus one)."""
+    (None when empty), the configured columns (or ``columns``) only, plus
+    ``row_id``: the 1-based data row number in the file (line number minus one)."""
     check_header(spec, landing)
-    wanted = list(spec.columns)
+    wanted = list(columns or spec.columns)
     if spec.format == "parquet":
         import pyarrow.parquet as pq
 

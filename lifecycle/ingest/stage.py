@@ -21,7 +21,7 @@ import pandas as pd
 
 from lifecycle.errors import SourceError
 from lifecycle.ingest.read import ROW_ID, LandingFile, read_chunks
-from lifecycle.ingest.standardize import standardize
+from lifecycle.ingest.standardize import clean_text, standardize
 from lifecycle.privacy.blind_index import blind_index_series
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.quarantine import Released
@@ -75,13 +75,29 @@ class StagedSource:
         return self.spec.entity in PARTY_ENTITIES
 
 
-def _cross_chunk_duplicates(frame: pd.DataFrame, spec: SourceSpec, seen: list[np.ndarray]) -> pd.DataFrame:
-    """Rows whose key already appeared in an earlier chunk (within a chunk GX checks)."""
-    hashes = pd.util.hash_pandas_object(frame[spec.canonical_key], index=False).to_numpy()
-    earlier = np.concatenate(seen) if seen else np.empty(0, dtype=np.uint64)
-    repeated = np.isin(hashes, earlier)
-    seen.append(hashes)
-    rows = frame.loc[repeated, ROW_ID]
+def key_hashes(raw: pd.DataFrame, spec: SourceSpec) -> np.ndarray:
+    """64-bit hashes of each raw row's key, as text cleaned like any key."""
+    keys = pd.DataFrame({c: clean_text(raw[c]) for c in spec.key}, index=raw.index)
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
+
+def file_key_hashes(spec: SourceSpec, landing: LandingFile, chunk_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(every key hash in the file, the hashes that occur more than once).
+
+    A pass over the key columns only, so that a key repeated across chunks fails
+    ``source_key_unique`` on every occurrence, as GX does within one chunk.
+    """
+    parts = []
+    for raw in read_chunks(spec, landing, chunk_rows, columns=spec.key):
+        parts.append(key_hashes(raw, spec))
+    hashes = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    return hashes, np.unique(hashes[repeated])
+
+
+def _repeated_keys(raw: pd.DataFrame, spec: SourceSpec, duplicated: np.ndarray) -> pd.DataFrame:
+    """Rows of this raw chunk whose key occurs more than once in the file."""
+    rows = raw.loc[np.isin(key_hashes(raw, spec), duplicated), ROW_ID]
     return pd.DataFrame({ROW_ID: rows.to_numpy(), "rule": "source_key_unique",
                          "expectation": "expect_column_values_to_be_unique", "column": ",".join(spec.canonical_key)})
 
@@ -95,8 +111,9 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
     failures: list[pd.DataFrame] = []
     rejected: list[pd.DataFrame] = []
     valid_frames: list[pd.DataFrame] = []
-    seen: list[np.ndarray] = []
     clock = Stopwatch(staged.timings)
+    with clock("read"):
+        in_file, duplicated = file_key_hashes(spec, landing, chunk_rows)
     chunks = iter(read_chunks(spec, landing, chunk_rows))
     if released is not None:
         staged.released_ids, staged.origin = released.quarantine_ids, released.origin
@@ -114,12 +131,12 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         with clock("standardise"):
             std = standardize(raw, spec, as_of)
         if len(std) and (std[ROW_ID] < 0).all():  # released rows: the file's newer version of a key wins
-            std, raw = _drop_superseded(std, raw, spec, seen, staged)
+            std, raw = _drop_superseded(std, raw, spec, in_file, staged)
         with clock("validate"):
             outcome = validator.validate(std, spec.suite, run_name=run_name, source=spec.name)
         _refuse_table_failures(outcome, spec, landing)
         chunk_failures = pd.concat([outcome.failures[FAILURE_COLUMNS],
-                                    _cross_chunk_duplicates(std, spec, seen)], ignore_index=True)
+                                    _repeated_keys(raw, spec, duplicated)], ignore_index=True)
         failures.append(chunk_failures)
         bad = std[ROW_ID].isin(chunk_failures[ROW_ID])
         rejected.append(raw[bad.to_numpy()])
@@ -136,10 +153,9 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
     return staged
 
 
-def _drop_superseded(std: pd.DataFrame, raw: pd.DataFrame, spec: SourceSpec, seen: list[np.ndarray],
+def _drop_superseded(std: pd.DataFrame, raw: pd.DataFrame, spec: SourceSpec, in_file: np.ndarray,
                      staged: StagedSource) -> tuple[pd.DataFrame, pd.DataFrame]:
-    hashes = pd.util.hash_pandas_object(std[spec.canonical_key], index=False).to_numpy()
-    in_file = np.isin(hashes, np.concatenate(seen)) if seen else np.zeros(len(std), dtype=bool)
+    in_file = np.isin(key_hashes(raw, spec), in_file)
     staged.superseded_ids = [int(-i) for i in std.loc[in_file, ROW_ID]]
     staged.rows_read -= int(in_file.sum())
     keep = ~in_file

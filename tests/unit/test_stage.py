@@ -1,0 +1,44 @@
+"""Staging in chunks: a key repeated across chunks fails on every occurrence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from lifecycle.ingest.read import inspect_file, locate
+from lifecycle.ingest.stage import stage_source
+from lifecycle.privacy.keyring import generate_keyring
+from lifecycle.sources import load_sources
+
+AS_OF = date(2026, 6, 30)
+
+
+@dataclass
+class NoFailures:
+    """A validator that passes every row (the rule under test is the stager's own)."""
+
+    failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row_id", "rule", "expectation",
+                                                                                  "column"]))
+    table_failures: list[object] = field(default_factory=list)
+
+    def validate(self, df: pd.DataFrame, suite_name: str, *, run_name: str, source: str) -> NoFailures:
+        return self
+
+
+def test_key_repeated_in_another_chunk_fails_on_both_rows(tmp_path: Path) -> None:
+    spec = load_sources()["feedback"]
+    folder = tmp_path / str(AS_OF)
+    folder.mkdir()
+    rows = ["feedback_id,cust_no,feedback_date,kind,nps_score,category,severity,status"]
+    rows += [f"FB{i},C{i},2026-06-01,SURVEY,9,,," for i in range(1, 6)]
+    rows.append("FB2,C9,2026-06-02,SURVEY,3,,,")  # row 6 repeats row 2's key, three chunks later
+    (folder / "feedback.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    landing = inspect_file(spec, locate(spec, tmp_path, AS_OF))
+    staged = stage_source(spec, landing, AS_OF, NoFailures(), keyring=generate_keyring(),
+                          staging_dir=tmp_path / "staging", run_name="t", chunk_rows=2)
+    assert staged.rows_read == 6
+    assert sorted(staged.failures.loc[staged.failures["rule"] == "source_key_unique", "row_id"]) == [2, 6]
+    assert len(staged.parts) == 3 and sum(len(pd.read_parquet(p)) for p in staged.parts) == 4
