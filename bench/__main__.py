@@ -99,8 +99,12 @@ def _run_curve(args: argparse.Namespace) -> int:
 
     names = [s.strip().upper() for s in (args.scales or ",".join(CURVE)).split(",") if s.strip()]
     out_dir = args.out or args.root / "reports"
-    result, path = run_curve(names, out_dir=out_dir, root=args.root, database_url=args.database_url,
-                             profile=args.profile, from_reports=args.from_reports)
+    try:
+        result, path = run_curve(names, out_dir=out_dir, root=args.root, database_url=args.database_url,
+                                 profile=args.profile, from_reports=args.from_reports)
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     for point in result["points"]:
         print(f"{point['scale']:>3}: {point['customers']:>9,} customers  {point['full_seconds']:>9.1f} s  "
               f"{point['ms_per_customer']:.3f} ms/customer")

@@ -61,7 +61,8 @@ def point_from_report(path: Path) -> dict[str, Any]:
     if full.get("status") != "succeeded":
         raise RuntimeError(f"{path}: the full run {full.get('status')}; no point for the curve")
     return {"scale": r["scale"]["name"], "customers": r["scale"]["customers"], "full_seconds": full["wall_seconds"],
-            "report": str(path), "started_at": r.get("started_at"),
+            "report": str(path.with_name(f"{r['report_stem']}.md")) if r.get("report_stem") else str(path),
+            "started_at": r.get("started_at"),
             "load_average_start": r.get("machine", {}).get("load_average_start")}
 
 
@@ -70,10 +71,10 @@ def render_curve(result: dict[str, Any]) -> str:
              f"Shape: **{result['shape']}** ({result['summary']}).", ""]
     lines += table(["scale", "customers", "full run s", "ms / customer", "load avg at start", "report"],
                    [[p["scale"], f"{p['customers']:,}", f"{p['full_seconds']:,.1f}", f"{p['ms_per_customer']:.3f}",
-                     p.get("load_average_start"), p["report"]] for p in result["points"]])
+                     p.get("load_average_start"), p["report"]] for p in result["points"]], align="lrrrll")
     lines += ["", *table(["step", "per-customer ratio", "shape", "marginal ms / customer"],
                          [[f"{s['from']} → {s['to']}", f"{s['per_customer_ratio']:.2f}", s["shape"],
-                           f"{s['marginal_ms_per_customer']:.3f}"] for s in result["steps"]]), ""]
+                           f"{s['marginal_ms_per_customer']:.3f}"] for s in result["steps"]], align="lrlr"), ""]
     return "\n".join(lines)
 
 
@@ -94,7 +95,11 @@ def run_curve(names: list[str], *, out_dir: Path, root: Path, database_url: str 
             if database_url:
                 argv += ["--database-url", database_url]
             subprocess.run(argv, check=True)
-        points.append(point_from_report(out_dir / f"{latest_stem(name, backend)}.json"))
+        report = out_dir / f"{latest_stem(name, backend)}.json"
+        if not report.exists():
+            raise FileNotFoundError(f"no report of scale {name} in {out_dir}: run `python -m bench --scale {name}` "
+                                    "first, or drop --from-reports")
+        points.append(point_from_report(report))
     result = curve_of(points)
     created = datetime.now()
     result["created_at"] = created.isoformat(timespec="seconds")

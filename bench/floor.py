@@ -2,7 +2,8 @@
 
 No checks, no typing, no identity, no encryption: each file is read in the
 pipeline's chunks (``chunk_rows``) and inserted into a table of text columns
-with SQLAlchemy ``executemany`` in the pipeline's batches (``BATCH_ROWS`` of
+with the driver's ``executemany`` through SQLAlchemy (``exec_driver_sql``, the
+path the pipeline's upserts take) in the pipeline's batches (``BATCH_ROWS`` of
 :mod:`lifecycle.store.upsert`), one transaction per file. What the pipeline
 costs above this is the price of its work, not of the disk or the driver.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, Text, insert
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, Text
 
 from lifecycle.ingest.read import locate
 from lifecycle.sources import SourcesConfig, SourceSpec
@@ -76,11 +77,20 @@ def text_table(metadata: MetaData, name: str, columns: list[str]) -> Table:
     return Table(name, metadata, *[Column(c, Text) for c in columns])
 
 
+def insert_sql(conn: Connection, table: Table) -> str:
+    """A plain INSERT of every column, in the driver's parameter style."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    quote = conn.dialect.identifier_preparer.quote
+    return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in table.columns)}) "
+            f"VALUES ({', '.join([mark] * len(table.columns))})")
+
+
 def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame, batch_rows: int = BATCH_ROWS) -> int:
-    records: list[dict[str, Any]] = frame.to_dict("records")
-    for start in range(0, len(records), batch_rows):
-        conn.execute(insert(table), records[start : start + batch_rows])
-    return len(records)
+    sql = insert_sql(conn, table)
+    rows: list[tuple[Any, ...]] = list(frame.itertuples(index=False, name=None))
+    for start in range(0, len(rows), batch_rows):
+        conn.exec_driver_sql(sql, rows[start : start + batch_rows])
+    return len(rows)
 
 
 def load_file(engine: Engine, spec: SourceSpec, path: Path, chunk_rows: int, batch_rows: int = BATCH_ROWS) -> FloorFile:

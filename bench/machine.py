@@ -75,6 +75,25 @@ def load_average() -> list[float] | None:
         return None
 
 
+def code_version(repo: Path | None = None) -> dict[str, object]:
+    """The checkout's commit and whether it had local changes (read-only git calls)."""
+    import subprocess
+
+    where = repo or Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, timeout=30,
+                                  check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
 def machine_info() -> dict[str, object]:
     """The machine and software the numbers belong to (taken at the start of a run)."""
     return {
@@ -89,6 +108,7 @@ def machine_info() -> dict[str, object]:
         "sqlite": sqlite3.sqlite_version,
         "packages": package_versions(),
         "load_average_start": load_average(),
+        "code": code_version(),
     }
 
 

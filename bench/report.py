@@ -98,7 +98,9 @@ def _machine(r: Mapping[str, Any]) -> list[str]:
             f"- Python {m.get('python')}; SQLite {m.get('sqlite')}"
             + (f"; PostgreSQL {db.get('server_version')}" if db.get("server_version") else ""),
             f"- {versions}",
-            f"- load average at start {m.get('load_average_start')}, at end {r.get('load_average_end')}", ""]
+            f"- load average at start {m.get('load_average_start')}, at end {r.get('load_average_end')}",
+            f"- code: commit {m.get('code', {}).get('commit')}"
+            + (" with local changes" if m.get("code", {}).get("dirty") else ""), ""]
 
 
 def _data(r: Mapping[str, Any]) -> list[str]:
@@ -151,8 +153,9 @@ def _floor(r: Mapping[str, Any]) -> list[str]:
         return ["## I/O floor", "", "Not measured.", ""]
     full = (r.get("full_run") or {}).get("wall_seconds")
     return ["## I/O floor", "",
-            "The same landing files read with pandas (same chunks) and inserted as text with SQLAlchemy executemany "
-            "(same batches) into a fresh database of the same kind, no checks.", "",
+            "The same landing files read with pandas (same chunks) and inserted as text with the driver's executemany "
+            "through SQLAlchemy (same batches, the upserts' path) into a fresh database of the same kind: no checks, "
+            "no types, no keys or indexes.", "",
             *table(["", "seconds", "rows", "rows/s"], [
                 [label, fmt_seconds(seconds), f"{f['rows']:,}", fmt_rate(f["rows"], seconds)]
                 for label, seconds in (("floor: read", f["read_seconds"]), ("floor: insert", f["insert_seconds"]),

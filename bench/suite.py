@@ -225,5 +225,6 @@ def run_scale(opts: Options) -> Outcome:
     r["notes"] += load_notes(r["machine"], r["load_average_end"])
     r["bench_seconds"] = time.perf_counter() - clock
     r["finished_at"] = datetime.now().isoformat(timespec="seconds")
+    r["report_stem"] = stem
     paths = write_report(opts.out_dir, r, stem, latest_stem(opts.scale.name, backend))
     return Outcome(r, paths)
