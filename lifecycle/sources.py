@@ -13,10 +13,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lifecycle.errors import ConfigError
+from lifecycle.yamlconfig import load_yaml_model
 
 DEFAULT_SOURCES_FILE = Path(__file__).parent / "config" / "sources.yaml"
 
@@ -168,15 +168,4 @@ class SourcesConfig(BaseModel):
 
 def load_sources(path: Path | str | None = None) -> SourcesConfig:
     """Read and validate the sources configuration; errors name the file and field."""
-    file = Path(path) if path else DEFAULT_SOURCES_FILE
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"sources configuration not found: {file}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
-    try:
-        return SourcesConfig.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{file}: invalid sources configuration: {problems}") from None
+    return load_yaml_model(Path(path) if path else DEFAULT_SOURCES_FILE, SourcesConfig, "sources configuration")

@@ -28,13 +28,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, delete, select, update
 
-from lifecycle.errors import ConfigError
 from lifecycle.store.keystore import ID_CHUNK, KeyStore, RunKey
 from lifecycle.store.models import CareMessage, QuarantinedRow
+from lifecycle.yamlconfig import load_yaml_model
 
 DEFAULT_RETENTION_FILE = Path(__file__).resolve().parents[1] / "config" / "retention.yaml"
 _DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -53,18 +52,7 @@ class RetentionPolicy(BaseModel):
 
 def load_retention(path: Path | str | None = None) -> RetentionPolicy:
     """Read and validate the retention file; ConfigError naming the file and field."""
-    file = Path(path) if path else DEFAULT_RETENTION_FILE
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"retention file {file} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"retention file {file} is not valid YAML: {exc}") from None
-    try:
-        return RetentionPolicy.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"retention file {file}: {problems}") from None
+    return load_yaml_model(Path(path) if path else DEFAULT_RETENTION_FILE, RetentionPolicy, "retention file")
 
 
 def purge_landing(landing_dir: Path, today: date, days: int) -> list[str]:
