@@ -7,12 +7,14 @@ given database is used after dropping every table in its ``public`` schema.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,31 @@ def fresh_database(base_url: str | None, folder: Path, label: str) -> Database:
     return postgres_database(base_url, label)
 
 
+def drop_database(admin_url: str, name: str, attempts: int = 5) -> None:
+    """Drop database ``name`` on the server of ``admin_url``, waiting out stray sessions.
+
+    A plain ``DROP DATABASE`` comes first: the server itself stops an autovacuum
+    worker busy in that database, which ``WITH (FORCE)`` may not do for a role
+    without ``pg_signal_backend``. FORCE is the fallback for sessions of our own role.
+    """
+    admin = create_engine(make_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        for attempt in range(1, attempts + 1):
+            statement = f'DROP DATABASE IF EXISTS "{name}"' + (" WITH (FORCE)" if attempt % 2 == 0 else "")
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(statement))
+                return
+            except DBAPIError:
+                if attempt == attempts:
+                    raise
+                time.sleep(0.5 * attempt)
+    finally:
+        admin.dispose()
+
+
 def discard(database: Database, base_url: str | None) -> None:
     """Drop a PostgreSQL database this run created (SQLite folders are removed by the caller)."""
     if database.backend != "postgresql" or not database.created or base_url is None:
         return
-    admin = create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    drop_database(base_url, database.name)
