@@ -11,6 +11,7 @@ and column.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,12 +20,15 @@ from pathlib import Path
 
 import charset_normalizer
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from lifecycle.errors import SourceError
 from lifecycle.sources import SourceSpec
 
 ROW_ID = "row_id"
 HASH_BLOCK = 1 << 20
+CSV_BLOCK_BYTES = 8 << 20  # Arrow parses a CSV in blocks of this size, in parallel
 
 
 @dataclass(frozen=True)
@@ -164,17 +168,55 @@ def read_chunks(spec: SourceSpec, landing: LandingFile, chunk_rows: int,
             start += len(frame)
             yield frame
         return
-    reader = pd.read_csv(
-        landing.path, encoding=landing.encoding, sep=spec.delimiter, dtype=str, usecols=wanted,
-        keep_default_na=False, na_values=[""], chunksize=chunk_rows, engine="c",
-    )
     start = 1
-    try:
-        for frame in reader:
-            frame = frame[wanted]
-            frame.insert(0, ROW_ID, pd.RangeIndex(start, start + len(frame)))
-            frame.index = pd.RangeIndex(len(frame))
-            start += len(frame)
-            yield frame
-    except pd.errors.ParserError as exc:
-        raise SourceError(str(landing.path), None, None, "csv_structure", f"malformed CSV: {exc}") from None
+    for table in _csv_tables(spec, landing, wanted, chunk_rows):
+        frame = table.to_pandas()
+        frame.insert(0, ROW_ID, pd.RangeIndex(start, start + len(frame)))
+        start += len(frame)
+        yield frame
+
+
+def _csv_tables(spec: SourceSpec, landing: LandingFile, wanted: list[str], chunk_rows: int) -> Iterator[pa.Table]:
+    """The CSV's ``wanted`` columns as Arrow string tables of ``chunk_rows`` rows (the last shorter).
+
+    Arrow's reader parses in parallel blocks without a Python object per value; only an
+    empty cell is null (``NA``, ``null`` and the like stay text, as the source wrote them).
+    A row with the wrong number of fields refuses the file, naming its line, not its content.
+    """
+    read_options = pacsv.ReadOptions(encoding=landing.encoding, block_size=CSV_BLOCK_BYTES)
+    parse_options = pacsv.ParseOptions(delimiter=spec.delimiter)
+    convert_options = pacsv.ConvertOptions(
+        include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()), null_values=[""],
+        strings_can_be_null=True, quoted_strings_can_be_null=True)
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    try:  # the first block is parsed on opening
+        reader = pacsv.open_csv(landing.path, read_options=read_options, parse_options=parse_options,
+                                convert_options=convert_options)
+        for batch in reader:
+            pending.append(batch)
+            rows += batch.num_rows
+            while rows >= chunk_rows:
+                table = pa.Table.from_batches(pending).combine_chunks()
+                yield table.slice(0, chunk_rows)
+                rest = table.slice(chunk_rows)
+                pending, rows = rest.to_batches(), rest.num_rows
+    except pa.ArrowInvalid:
+        raise _ragged_row_error(spec, landing) from None
+    if rows:
+        yield pa.Table.from_batches(pending).combine_chunks()
+
+
+def _ragged_row_error(spec: SourceSpec, landing: LandingFile) -> SourceError:
+    """The error for the first row whose field count differs from the header's.
+
+    Arrow's message quotes the row (PII), and its parallel parser does not know the
+    row's number; this slow scan runs only once the file is already refused."""
+    with landing.path.open(encoding=landing.encoding, newline="") as fh:
+        rows = csv.reader(fh, delimiter=spec.delimiter)
+        width = len(next(rows, []))
+        for row_no, row in enumerate(rows, start=1):
+            if len(row) != width:
+                return SourceError(str(landing.path), row_no, None, "csv_structure",
+                                   f"malformed CSV: line {rows.line_num} has {len(row)} fields, the header {width}")
+    return SourceError(str(landing.path), None, None, "csv_structure", "malformed CSV: a quoted field is not closed")

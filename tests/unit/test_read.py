@@ -54,3 +54,26 @@ def test_utf8_with_bom_is_read_and_rows_are_numbered_from_one(tmp_path: Path) ->
     assert [c["row_id"].tolist() for c in chunks] == [[1, 2], [3]]
     assert chunks[0].loc[0, "branch_name"] is None or chunks[0]["branch_name"].isna()[0]
     assert chunks[0].loc[0, "rm_name"] == "张伟"
+
+
+def test_a_row_with_too_many_fields_names_its_line_not_its_content(tmp_path: Path) -> None:
+    _write(tmp_path, HEADER + "R1,张伟,B01,x,北京,rm-R1\nR2,王芳,B02,x,上海,rm-R2,13812345678\n")
+    landing = inspect_file(SPEC, locate(SPEC, tmp_path, date(2026, 6, 30)))
+    with pytest.raises(SourceError) as err:
+        list(read_chunks(SPEC, landing, chunk_rows=10))
+    assert err.value.rule == "csv_structure" and "relationship_managers.csv" in str(err.value)
+    assert "line 3" in str(err.value)
+    assert "13812345678" not in str(err.value) and "王芳" not in str(err.value)
+
+
+def test_only_empty_cells_are_missing_and_chunks_are_uniform(tmp_path: Path) -> None:
+    rows = "".join(f"R{i},NA,B0{i % 3},null,,rm-{i}\n" for i in range(1, 8))
+    _write(tmp_path, HEADER + rows)
+    landing = inspect_file(SPEC, locate(SPEC, tmp_path, date(2026, 6, 30)))
+    chunks = list(read_chunks(SPEC, landing, chunk_rows=3))
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    assert chunks[2]["row_id"].tolist() == [7]
+    first = chunks[0].iloc[0]
+    assert (first["rm_name"], first["branch_name"]) == ("NA", "null")
+    assert chunks[0]["city"].isna().all()
+    assert list(chunks[0].columns) == ["row_id", *SPEC.columns]
