@@ -25,6 +25,7 @@ from lifecycle.sources import ColumnSpec, ColumnType, SourceSpec
 
 TEXT = "string[pyarrow]"  # Arrow strings: regex and case functions run vectorised in Arrow (RE2)
 NOT_FUTURE = ("birth_date", "open_date", "txn_time", "event_time", "feedback_date", "balance_date", "start_date")
+DISTINCT_SHARE = 0.2  # clean per distinct value when there are at most this share of them
 _CJK = r"[\u3400-\u9fff\uf900-\ufaff·]"
 
 
@@ -139,6 +140,23 @@ def map_codes(values: pd.Series, codes: dict[str, str]) -> pd.Series:
     return mapped.where(mapped.notna(), text).astype(object).where(text.notna(), None)
 
 
+def per_distinct(values: pd.Series, clean: Callable[[pd.Series], pd.Series],
+                 share: float = DISTINCT_SHARE) -> pd.Series:
+    """``clean(values)`` as object values (None for missing), computed once per distinct
+    value when there are few (codes, currencies, countries, branch names) and spread back.
+
+    ``clean`` must treat each value on its own and turn a missing one into None.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) > share * len(values):
+        return clean(values)
+    cleaned = clean(pd.Series(np.asarray(uniques, dtype=object), dtype=values.dtype)).to_numpy(dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    present = codes >= 0
+    out[present] = cleaned[codes[present]]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def standardize(raw: pd.DataFrame, spec: SourceSpec, as_of: date) -> pd.DataFrame:
     """Canonical frame of one raw chunk: typed columns plus ``chk_*`` pass flags."""
     out: dict[str, pd.Series] = {ROW_ID: raw[ROW_ID].astype("int64")}
@@ -149,9 +167,9 @@ def standardize(raw: pd.DataFrame, spec: SourceSpec, as_of: date) -> pd.DataFram
         elif column.type in (ColumnType.DECIMAL, ColumnType.INTEGER):
             out[name], out[f"chk_number_valid__{name}"] = parse_number(values, column)
         elif column.type is ColumnType.CODE:
-            out[name] = map_codes(values, column.codes)
+            out[name] = per_distinct(values, lambda v, codes=column.codes: map_codes(v, codes))
         else:
-            out[name] = TEXT_RULES.get(name, clean_text)(values)
+            out[name] = per_distinct(values, TEXT_RULES.get(name, clean_text))
     frame = pd.DataFrame(out, index=raw.index)
     _add_derived_checks(frame, as_of)
     return frame

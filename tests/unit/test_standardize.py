@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from lifecycle.ingest.standardize import clean_mobile, clean_name, parse_dates, standardize
+from lifecycle.ingest.standardize import clean_mobile, clean_name, clean_upper, parse_dates, per_distinct, standardize
 from lifecycle.sources import load_sources
 
 AS_OF = date(2026, 6, 30)
@@ -52,3 +52,19 @@ def test_future_birth_date_and_unknown_code_are_flagged_not_raised() -> None:
     frame = standardize(pd.DataFrame({"row_id": [7], **columns}), spec, AS_OF)
     assert frame.loc[0, "chk_not_future__birth_date"] is False
     assert frame.loc[0, "gender"] == "Q"  # kept for the value-set rule to catch
+
+
+def test_cleaning_per_distinct_value_equals_cleaning_every_value() -> None:
+    values = pd.Series(["  CNY ", "ｕｓｄ", None, "CNY", "", "hkd"] * 50, dtype="str")
+    calls: list[int] = []
+
+    def counted(v: pd.Series) -> pd.Series:
+        calls.append(len(v))
+        return clean_upper(v)
+
+    spread = per_distinct(values, counted)
+    assert spread.tolist() == clean_upper(values).tolist()
+    assert calls == [5]  # once, over the five distinct present values
+    assert spread.index.equals(values.index) and spread.dtype == object
+    many = pd.Series([f"t{i}" for i in range(100)], dtype="str")
+    assert per_distinct(many, counted).tolist() == clean_upper(many).tolist() and calls[-1] == 100  # direct
