@@ -21,10 +21,11 @@ from lifecycle.errors import LifecycleError
 from lifecycle.ingest.extract_sql import extract_sql
 from lifecycle.ingest.read import ROW_ID, LandingFile, check_header, inspect_file, locate
 from lifecycle.ingest.stage import StagedSource, Validator, stage_source
-from lifecycle.load.facts import ENTITY_ORDER, OWNER_RULE, OwnerIndex, load_fact_chunk
+from lifecycle.load.facts import ENTITY_ORDER, ENTITY_TABLES, OWNER_RULE, OwnerIndex, load_fact_chunk
 from lifecycle.load.parties import PartyBatch, load_parties
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.sources import IdentityRules, SourcesConfig
+from lifecycle.store.bulk import deferred_indexes
 from lifecycle.store.keystore import KeyStore
 
 
@@ -126,12 +127,13 @@ def load_facts(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunP
     with engine.begin() as conn:
         owners = OwnerIndex.of(conn)
         orphans = []
-        for part in s.parts:
-            frame = pd.read_parquet(part)
-            n, orphan = load_fact_chunk(conn, s.spec, frame, plan_.file_ids[s.spec.name], owners)
-            loaded += n
-            if len(orphan):
-                orphans.append(frame[frame[ROW_ID].isin(orphan[ROW_ID])])
+        with deferred_indexes(conn, ENTITY_TABLES[s.spec.entity], s.rows_read - s.rows_failed):
+            for part in s.parts:
+                frame = pd.read_parquet(part)
+                n, orphan = load_fact_chunk(conn, s.spec, frame, plan_.file_ids[s.spec.name], owners)
+                loaded += n
+                if len(orphan):
+                    orphans.append(frame[frame[ROW_ID].isin(orphan[ROW_ID])])
         quarantined = s.rows_failed
         if orphans:
             rows = pd.concat(orphans, ignore_index=True)

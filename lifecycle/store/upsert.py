@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Integer, LargeBinary, Numeric, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -34,10 +35,7 @@ def _nulls(values: pd.Series, present: np.ndarray) -> list[Any]:
 def column_values(series: pd.Series, column_type: Any) -> list[Any]:
     """``series`` as driver-ready Python values, None for missing."""
     if isinstance(column_type, (Date, DateTime)):
-        parsed = pd.to_datetime(series, errors="coerce")
-        fmt = "%Y-%m-%d" if isinstance(column_type, Date) and not isinstance(column_type, DateTime) \
-            else "%Y-%m-%d %H:%M:%S.%f"
-        return _nulls(parsed.dt.strftime(fmt), parsed.notna().to_numpy())
+        return _datetime_text(series, date_only=isinstance(column_type, Date) and not isinstance(column_type, DateTime))
     if isinstance(column_type, Numeric):
         number = pd.to_numeric(series, errors="coerce").astype("float64")
         return _nulls(number.round(2), number.notna().to_numpy())
@@ -54,9 +52,21 @@ def column_values(series: pd.Series, column_type: Any) -> list[Any]:
                 for v in series.astype(object).tolist()]
     if isinstance(column_type, LargeBinary):
         return [v if isinstance(v, (bytes, bytearray, memoryview)) else None for v in series.astype(object).tolist()]
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        return series.to_numpy(dtype=object, na_value=None).tolist()  # already str: no per-value call
     obj = series.astype(object)
     present = obj.notna().to_numpy()
     return _nulls(obj.map(str, na_action="ignore"), present)
+
+
+def _datetime_text(series: pd.Series, *, date_only: bool) -> list[Any]:
+    """Dates as ``YYYY-MM-DD`` and times as ``YYYY-MM-DD HH:MM:SS.ffffff`` (SQLAlchemy's SQLite
+    storage formats), None for missing; Arrow's cast formats them without a per-value call."""
+    parsed = pd.to_datetime(series, errors="coerce")
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_localize(None)  # the wall-clock time, as strftime would print it
+    stamps = pa.array(parsed.astype("datetime64[us]"), type=pa.timestamp("us"))
+    return (stamps.cast(pa.date32()) if date_only else stamps).cast(pa.string()).to_pylist()
 
 
 def frame_records(df: pd.DataFrame, table: Table) -> tuple[list[str], list[tuple[Any, ...]]]:

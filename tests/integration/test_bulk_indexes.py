@@ -1,0 +1,103 @@
+"""Large loads defer a table's secondary indexes and rebuild exactly the same ones."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import Connection, Engine, func, select, text
+
+from lifecycle.store import bulk
+from lifecycle.store.base import table_of
+from lifecycle.store.bulk import deferred_indexes, secondary_indexes, should_rebuild
+from lifecycle.store.db import make_engine, migrate
+from lifecycle.store.models import Customer, Transaction
+from lifecycle.store.upsert import upsert_frame
+
+TXN = table_of(Transaction)
+
+
+def _ready(database_url: str, customers: int = 3) -> Engine:
+    engine = make_engine(database_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        upsert_frame(conn, table_of(Customer), pd.DataFrame({
+            "customer_id": range(1, customers + 1), "customer_ref": [f"CUS{i}" for i in range(1, customers + 1)],
+            "customer_type": "individual"}))
+    return engine
+
+
+def _transactions(first: int, n: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "txn_id": [f"T{i:08d}" for i in range(first, first + n)], "account_no": "A1",
+        "customer_id": [1 + i % 3 for i in range(n)],
+        "txn_time": pd.date_range("2026-01-01", periods=n, freq="min"), "amount": 1.5, "direction": "D",
+        "file_id": 7})
+
+
+def _definitions(conn: Connection) -> dict[str, str]:
+    return {i.name: i.sql for i in secondary_indexes(conn, TXN)}
+
+
+def test_rebuild_only_when_the_load_is_large_against_the_table() -> None:
+    assert should_rebuild(existing_rows=0, incoming_rows=bulk.REBUILD_MIN_ROWS)
+    assert not should_rebuild(existing_rows=0, incoming_rows=bulk.REBUILD_MIN_ROWS - 1)
+    assert should_rebuild(existing_rows=1_000_000, incoming_rows=600_000)
+    assert not should_rebuild(existing_rows=1_000_000, incoming_rows=100_000)
+
+
+def test_a_large_load_drops_the_indexes_and_rebuilds_the_same(database_url: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
+    engine = _ready(database_url)
+    with engine.connect() as conn:
+        before = _definitions(conn)
+    assert {"ix_transactions_customer_id", "ix_transactions_txn_time", "ix_transactions_file_id"} <= set(before)
+    with engine.begin() as conn, deferred_indexes(conn, TXN, incoming_rows=100) as deferred:
+        assert set(deferred) == set(before)
+        assert _definitions(conn) == {}  # the load runs without them
+        upsert_frame(conn, TXN, _transactions(0, 100))
+    with engine.connect() as conn:
+        assert _definitions(conn) == before
+        assert conn.execute(select(func.count()).select_from(TXN)).scalar_one() == 100
+        # the rebuilt index serves queries
+        assert conn.execute(select(func.count()).select_from(TXN).where(TXN.c.customer_id == 2)).scalar_one() == 33
+
+
+def test_a_small_load_against_a_large_table_keeps_the_indexes(database_url: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
+    engine = _ready(database_url)
+    with engine.begin() as conn:
+        upsert_frame(conn, TXN, _transactions(0, 100))
+    with engine.begin() as conn, deferred_indexes(conn, TXN, incoming_rows=20) as deferred:
+        assert deferred == []
+        assert len(_definitions(conn)) >= 3
+
+
+def test_a_failed_load_leaves_the_indexes_and_the_rows_as_they_were(database_url: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
+    engine = _ready(database_url)
+    with engine.connect() as conn:
+        before = _definitions(conn)
+    with pytest.raises(RuntimeError, match="load failed"), engine.begin() as conn, \
+            deferred_indexes(conn, TXN, incoming_rows=100):
+        upsert_frame(conn, TXN, _transactions(0, 100))
+        raise RuntimeError("load failed")
+    with engine.connect() as conn:
+        assert _definitions(conn) == before
+        assert conn.execute(select(func.count()).select_from(TXN)).scalar_one() == 0
+
+
+def test_an_index_added_by_an_administrator_is_rebuilt_as_defined(database_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
+    engine = _ready(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE INDEX ix_dba_large_debits ON transactions (amount) WHERE direction = 'D'"))
+        before = _definitions(conn)
+    with engine.begin() as conn, deferred_indexes(conn, TXN, incoming_rows=100) as deferred:
+        assert "ix_dba_large_debits" in deferred
+        upsert_frame(conn, TXN, _transactions(0, 100))
+    with engine.connect() as conn:
+        assert _definitions(conn) == before
