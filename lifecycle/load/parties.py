@@ -8,8 +8,10 @@ masks and blind indexes; wrapped data keys in the key store; ``source_links``;
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,7 @@ from lifecycle.privacy.keyring import Keyring
 from lifecycle.protection.erasure import ERASED_MATCH_RULE, erased_customer_ids
 from lifecycle.sources import IdentityRules, SourceSpec
 from lifecycle.store.base import Base, table_of
+from lifecycle.store.bulk import deferred_indexes
 from lifecycle.store.keystore import KeyStore
 from lifecycle.store.models import Card, Customer, IdentityConflict, SourceLink
 from lifecycle.store.upsert import upsert_frame
@@ -34,6 +37,8 @@ PII_ATTRIBUTES = ("name", "id_no", "mobile", "email", "address", "birth_date", "
 CLEAR_ATTRIBUTES = ("uscc", "gender", "industry_code", "registered_capital", "branch_code", "rm_id",
                     "open_date", "marketing_consent")
 ID_CHUNK = 20_000
+IN_CHUNK = 5_000  # values per IN list when looking up a batch's identities
+TARGETED_RECORDS = 20_000  # up to this many records, fetch only the identities they can reach
 
 
 @dataclass(frozen=True)
@@ -75,21 +80,78 @@ def _records(batches: list[PartyBatch], keyring: Keyring) -> pd.DataFrame:
     return out
 
 
-def _existing(conn: Connection, sources: list[str], rules: tuple[str, ...]
+def _existing(conn: Connection, group: pd.DataFrame, rules: tuple[str, ...]
               ) -> tuple[ExistingIdentities, pd.DataFrame]:
-    """What the store knows, and the links that point to erased customers (source,
-    source_key): those are left out, so their records resolve as new customers."""
-    links = pd.DataFrame(conn.execute(
-        select(SourceLink.source, SourceLink.source_key, SourceLink.customer_id)
-        .where(SourceLink.source.in_(sources))).all(), columns=["source", "source_key", "customer_id"])
-    to_erased = links["customer_id"].isin(erased_customer_ids(conn, links["customer_id"].tolist()))
-    stale, links = links.loc[to_erased, ["source", "source_key"]], links.loc[~to_erased]
+    """What the store knows that ``group``'s records can reach, and the links that point
+    to erased customers (source, source_key): those are left out, so their records
+    resolve as new customers.
+
+    A small batch (a daily delta) fetches only the links of its own records and the
+    customers reachable from them through shared keys; a large one reads them all.
+    Either way resolution sees the same connected components.
+    """
     cols = [Customer.customer_id, *[getattr(Customer, r) for r in rules]]
-    keys = pd.DataFrame(conn.execute(select(*cols).where(Customer.erased_at.is_(None))).all(),
-                        columns=["customer_id", *rules])
+    if len(group) <= TARGETED_RECORDS:
+        links = _links_of(conn, group)
+        keys = _reachable_customers(conn, group, rules, set(links["customer_id"].astype(int)))
+    else:
+        links = pd.DataFrame(conn.execute(
+            select(SourceLink.source, SourceLink.source_key, SourceLink.customer_id)
+            .where(SourceLink.source.in_(sorted(group["source"].unique())))).all(),
+            columns=["source", "source_key", "customer_id"])
+        keys = pd.DataFrame(conn.execute(select(*cols).where(Customer.erased_at.is_(None))).all(),
+                            columns=["customer_id", *rules])
+    to_erased = links["customer_id"].isin(erased_customer_ids(conn))
+    stale, links = links.loc[to_erased, ["source", "source_key"]], links.loc[~to_erased]
     keys = keys.dropna(subset=list(rules), how="all")
     empty = ExistingIdentities.empty(rules)
     return ExistingIdentities(links if len(links) else empty.links, keys if len(keys) else empty.keys), stale
+
+
+def _chunks(values: Sequence[object], size: int = IN_CHUNK) -> list[list[object]]:
+
+    return [list(values[start : start + size]) for start in range(0, len(values), size)]
+
+
+def _links_of(conn: Connection, group: pd.DataFrame) -> pd.DataFrame:
+    """The stored links of ``group``'s (source, source_key) pairs."""
+    found: list[Any] = []
+    for source, keys in group.groupby("source")["source_key"]:
+        for chunk in _chunks(sorted(set(keys.dropna().astype(str)))):
+            found.extend(conn.execute(
+                select(SourceLink.source, SourceLink.source_key, SourceLink.customer_id)
+                .where(SourceLink.source == source, SourceLink.source_key.in_(chunk))).all())
+    return pd.DataFrame(found, columns=["source", "source_key", "customer_id"])
+
+
+def _reachable_customers(conn: Connection, group: pd.DataFrame, rules: tuple[str, ...],
+                         linked: set[int]) -> pd.DataFrame:
+    """Customers (not erased) sharing a match key with ``group`` or linked to it, and,
+    transitively, those sharing a key with them: the store's side of every component."""
+    cols = [Customer.customer_id, *[getattr(Customer, r) for r in rules]]
+    live = Customer.erased_at.is_(None)
+    asked: dict[str, set[object]] = {r: set() for r in rules}
+    wanted: dict[str, set[object]] = {r: set(group[r].dropna()) if r in group else set() for r in rules}
+    seen: set[int] = set()
+    frames = []
+    ids = set(linked)
+    while ids or any(wanted.values()):
+        rows: list[Any] = []
+        for chunk in _chunks(sorted(ids)):
+            rows.extend(conn.execute(select(*cols).where(live, Customer.customer_id.in_(chunk))).all())
+        for rule, values in wanted.items():
+            for chunk in _chunks(sorted(values, key=str)):
+                rows.extend(conn.execute(select(*cols).where(live, getattr(Customer, rule).in_(chunk))).all())
+            asked[rule] |= values
+        found = pd.DataFrame(rows, columns=["customer_id", *rules]).drop_duplicates("customer_id")
+        found = found[~found["customer_id"].isin(seen)]
+        if found.empty:
+            break
+        frames.append(found)
+        seen |= set(found["customer_id"].astype(int))
+        wanted = {r: set(found[r].dropna()) - asked[r] for r in rules}
+        ids = set()
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["customer_id", *rules])
 
 
 def _fetch(conn: Connection, model: type[Base], ids: np.ndarray, columns: list[str]) -> pd.DataFrame:
@@ -184,7 +246,7 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
         if group.empty:
             continue
         with clock("resolve"):
-            existing, stale = _existing(conn, sorted(group["source"].unique()), rules)
+            existing, stale = _existing(conn, group, rules)
             res = resolve(group, existing, rules, next_id)
         next_id = res.next_customer_id
         group = pd.concat([group, res.assignments], axis=1)
@@ -235,8 +297,10 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
     changed = rows[rows["customer_id"].isin(won["customer_id"]) | rows["customer_id"].isin(list(new_ids))]
     with clock("load"):
         keystore.add_customer_keys(new_keys)  # committed first: a key without a customer is harmless
-        upsert_frame(conn, table_of(Customer), changed)
-        _upsert_links(conn, all_records, run_id)
+        with deferred_indexes(conn, table_of(Customer), len(changed)):
+            upsert_frame(conn, table_of(Customer), changed)
+        with deferred_indexes(conn, table_of(SourceLink), len(all_records)):
+            _upsert_links(conn, all_records, run_id)
     with clock("protect"):
         _load_cards(conn, keystore, keyring, all_records, deks)
     conflict_rows = pd.concat(conflicts, ignore_index=True)
