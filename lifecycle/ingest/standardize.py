@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -167,7 +168,7 @@ def standardize(raw: pd.DataFrame, spec: SourceSpec, as_of: date) -> pd.DataFram
         elif column.type in (ColumnType.DECIMAL, ColumnType.INTEGER):
             out[name], out[f"chk_number_valid__{name}"] = parse_number(values, column)
         elif column.type is ColumnType.CODE:
-            out[name] = per_distinct(values, lambda v, codes=column.codes: map_codes(v, codes))
+            out[name] = per_distinct(values, partial(map_codes, codes=column.codes))
         else:
             out[name] = per_distinct(values, TEXT_RULES.get(name, clean_text))
     frame = pd.DataFrame(out, index=raw.index)
