@@ -4,7 +4,7 @@ Public API::
 
     gate = QualityGate(gx_root, data_docs_dir, suites_dir)
     outcome = gate.validate(df, suite_name, run_name=..., source=...)  # ValidationOutcome
-    gate.build_data_docs()                                              # Path of index.html
+    gate.build_data_docs()  # once per run: renders the pages of new results, the index; its Path
 
 The names are loaded lazily: Great Expectations takes seconds to import, and the
 suite files and the input contract (:mod:`lifecycle.quality.suites`,

@@ -12,7 +12,15 @@ then rechecked over the whole frame with pandas, so a duplicate split across
 two chunks still fails (see :func:`lifecycle.quality.results.recheck_key_uniqueness`).
 Each chunk is a validation result of its own in Data Docs (run name
 ``<run_name>-part-<i>-of-<n>``); the outcome then points at the site's index.
-Each chunk costs a fixed ~0.5-1 s of GX overhead, so chunks should stay large.
+Each chunk costs a fixed ~0.2-0.5 s of GX overhead (GX builds and walks a metric
+graph per expectation, whatever the rows), so chunks should stay large.
+
+Data Docs are not rendered per validation: a build costs about a second
+whatever it renders. Results are stored as they are validated and rendered by
+:meth:`QualityGate.build_data_docs`, which the run's report calls once per run;
+results still unrendered when the gate is discarded or the process exits (a run
+that failed before its report) are rendered then, and in any case by the next
+build (see :func:`lifecycle.quality.context.build_docs`).
 
 Why the frame is indexed by ``row_id`` before GX sees it: with the row id as a
 named index GX reads failing ids straight off the index; with ``row_id`` only a
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +71,35 @@ class _ChunkRun:
     identifier: Any  # GX ValidationResultIdentifier: where the result and its page are filed
 
 
+class _DocsBacklog:
+    """Validation results stored since the last Data Docs build of a gate.
+
+    Kept apart from the gate so that a finalizer can render them when the gate is
+    discarded or the process exits without holding the gate alive.
+    """
+
+    def __init__(self, context: Any, site: gx_context.DocsSite, suite_names: list[str]) -> None:
+        self.context = context
+        self.site = site
+        self.suite_names = suite_names
+        self.unrendered = 0
+
+    def build(self, *, only_if_missing: bool = False) -> Path:
+        with _GX_LOCK:
+            index = gx_context.build_docs(self.context, self.site, self.suite_names, only_if_missing=only_if_missing)
+            self.unrendered = 0
+        return index
+
+    def build_if_behind(self) -> None:
+        """The finalizer's build: never raises (the process may be exiting)."""
+        if not self.unrendered:
+            return
+        try:
+            self.build(only_if_missing=True)  # another gate's build may have rendered them
+        except Exception:  # best effort: the next build renders whatever is still missing
+            logger.exception("Data Docs: %d validation result(s) left unrendered", self.unrendered)
+
+
 class QualityGate:
     """GX validation of standardised frames, with results and Data Docs on disk.
 
@@ -69,6 +107,10 @@ class QualityGate:
     ``data_docs_dir`` receives the static Data Docs site; every ``*.json`` in
     ``suites_dir`` is loaded into the project (add_or_update) when the gate is
     built, so the reviewed files always win over what the project stored before.
+
+    Kept per process and reused: the GX context, the suites, and per (suite,
+    source) the checkpoint with its validation definition and batch definition
+    (all of them stay valid across calls: the frame is a batch parameter).
     """
 
     def __init__(self, gx_root: Path, data_docs_dir: Path, suites_dir: Path) -> None:
@@ -81,7 +123,10 @@ class QualityGate:
             self._suites = {
                 name: self._context.suites.add_or_update(to_gx_suite(suite)) for name, suite in self.suite_files.items()
             }
+            self._site = gx_context.DocsSite(self._context)
         self._checkpoints: dict[tuple[str, str], Any] = {}
+        self._docs = _DocsBacklog(self._context, self._site, sorted(self._suites))
+        weakref.finalize(self, self._docs.build_if_behind)
 
     @property
     def suite_names(self) -> list[str]:
@@ -98,6 +143,10 @@ class QualityGate:
     ) -> ValidationOutcome:
         """Validate ``df`` against ``suite_name``; failing rows come back by row_id only.
 
+        The result is stored in the GX project; its Data Docs page (the outcome's
+        ``data_docs_page``, the site's index for a chunked frame) is written by
+        the next :meth:`build_data_docs`.
+
         Raises ConfigError for an unknown suite or a frame without a unique
         int64-compatible ``row_id`` (row ids are how failures are reported).
         """
@@ -108,8 +157,8 @@ class QualityGate:
         _check_row_ids(df, source)
         with _GX_LOCK:
             runs = self._run_chunks(df, suite_name, source, run_name, chunk_rows)
-            gx_context.build_pages(self._context, suite_name, [run.identifier for run in runs])
-            page = gx_context.docs_page(self._context, runs[0].identifier if len(runs) == 1 else None)
+            self._docs.unrendered += len(runs)
+        page = self._site.page(runs[0].identifier if len(runs) == 1 else None)
         results = merge_chunks([run.results for run in runs])
         if len(runs) > 1:
             results = recheck_key_uniqueness(results, df)
@@ -129,9 +178,13 @@ class QualityGate:
         return outcome
 
     def build_data_docs(self) -> Path:
-        """Rebuild the Data Docs site; the path of its index.html."""
-        with _GX_LOCK:
-            return gx_context.build_docs(self._context)
+        """Render every stored validation result that has no page yet, the suites and the index.
+
+        Once per run is enough: it renders the run's results whichever gate or
+        process validated them, and leaves earlier pages as they are. Returns the
+        path of index.html.
+        """
+        return self._docs.build()
 
     def _run_chunks(
         self, df: pd.DataFrame, suite_name: str, source: str, run_name: str, chunk_rows: int
@@ -157,11 +210,9 @@ class QualityGate:
         return self._checkpoints[key]
 
     def _run_chunk(self, checkpoint: Any, chunk: pd.DataFrame, run_name: str, run_time: datetime) -> _ChunkRun:
-        result = checkpoint.run(
-            batch_parameters={"dataframe": vectorisable(chunk)},
-            run_id=gx_context.run_identifier(run_name, run_time),
+        identifier, validation_result = gx_context.run_validation(
+            checkpoint, vectorisable(chunk), gx_context.run_identifier(run_name, run_time)
         )
-        ((identifier, validation_result),) = result.run_results.items()
         return _ChunkRun(results=read_validation_result(validation_result, chunk.columns), identifier=identifier)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from lifecycle.errors import ConfigError
 from lifecycle.quality import QualityGate, ValidationOutcome
+from lifecycle.quality import context as gx_context
 from lifecycle.quality.results import read_validation_result
 from lifecycle.quality.runner import vectorisable
 
@@ -132,10 +134,11 @@ def test_summary_counts_rows_per_expectation_in_suite_order(outcome: ValidationO
 
 def test_validation_result_has_its_data_docs_page(gate: QualityGate, outcome: ValidationOutcome) -> None:
     page = outcome.data_docs_page
-    assert page is not None and page.suffix == ".html" and page.is_file()
+    assert page is not None and page.suffix == ".html"
     assert gate.data_docs_dir.resolve() in page.resolve().parents
-    index = gate.build_data_docs()
+    index = gate.build_data_docs()  # pages are rendered once per run, by the run's report
     assert index.name == "index.html" and index.is_file()
+    assert page.is_file() and page.relative_to(index.parent).as_posix() in index.read_text(encoding="utf-8")
 
 
 def test_chunked_validation_equals_unchunked(gate: QualityGate, outcome: ValidationOutcome) -> None:
@@ -244,3 +247,92 @@ def test_frame_handed_to_gx_takes_the_vectorised_paths() -> None:
     assert ready["days"].dtype == "float64" and np.isnan(ready["days"].iloc[1])
     assert ready["flag"].dtype == object and ready.index.name == "row_id"
     assert ready["row_id"].tolist() == [7, 9] and frame["born"].dtype == "datetime64[us]"  # input untouched
+
+
+# The gate's fixed cost per validation: GX objects are reused, Data Docs are built once per run.
+# A second validation of a suite reuses the checkpoint, validation definition and batch
+# definition of the first (no GX project file is rewritten) and still reports the new frame's
+# own failures; validations render no page until build_data_docs, which renders every result
+# still without a page (also one left by an earlier gate) and leaves earlier pages as they are.
+
+FIRST: list[dict[str, Any]] = [{}, {"mobile": "1381234567"}, {"gender": "X"}]  # rows 2 and 3 fail
+# row 1 fails, rows 2 and 4 share a key
+SECOND: list[dict[str, Any]] = [{"name": None}, {}, {}, {"source_key": "C0002"}]
+
+
+def pages(docs: Path) -> dict[Path, int]:
+    return {page: page.stat().st_mtime_ns for page in docs.rglob("validations/**/*.html")}
+
+
+def project_files(gx_root: Path) -> dict[Path, int]:
+    folders = ("checkpoints", "validation_definitions", "expectations")
+    return {f: f.stat().st_mtime_ns for name in folders for f in gx_root.rglob(f"{name}/**/*.json")}
+
+
+@pytest.fixture
+def new_gate(tmp_path: Path) -> QualityGate:
+    return QualityGate(tmp_path / "gx", tmp_path / "data-docs", SUITES_DIR)
+
+
+def test_a_second_validation_reuses_gx_objects_and_reports_its_own_failures(
+    new_gate: QualityGate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = new_gate
+    first = gate.validate(customers(FIRST), "core_customers", run_name="day-1", source="core_customers")
+    assert triples(first) == {(2, "mobile_format", "mobile"), (3, "code_in_set", "gender")}
+    (checkpoint,) = gate._checkpoints.values()
+    written = project_files(gate.gx_root)
+
+    def no_new_gx_objects(*args: object) -> None:
+        raise AssertionError("the checkpoint of core_customers was built again")
+
+    monkeypatch.setattr(gx_context, "ensure_checkpoint", no_new_gx_objects)
+    second = gate.validate(customers(SECOND), "core_customers", run_name="day-2", source="core_customers")
+    assert triples(second) == {
+        (1, "required", "name"),
+        (2, "source_key_unique", "source_key"),
+        (4, "source_key_unique", "source_key"),
+    }
+    assert second.rows == 4 and second.failed_row_ids == [1, 2, 4]
+    assert list(gate._checkpoints.values()) == [checkpoint]
+    assert project_files(gate.gx_root) == written  # nothing rewritten in the GX project
+    results = list(gate.gx_root.rglob("uncommitted/validations/**/*.json"))
+    assert len(results) == 2  # each validation is stored, tagged with the checkpoint
+    assert all(checkpoint.id in r.read_text(encoding="utf-8") for r in results)
+
+
+def test_data_docs_are_rendered_once_per_run_for_every_new_result(new_gate: QualityGate) -> None:
+    gate = new_gate
+    day1 = [
+        gate.validate(customers(FIRST), "core_customers", run_name="day-1", source="core_customers"),
+        gate.validate(customers(SECOND), "core_customers", run_name="day-1-late-file", source="core_customers"),
+    ]
+    assert pages(gate.data_docs_dir) == {}  # validating renders nothing
+    index = gate.build_data_docs()
+    built = pages(gate.data_docs_dir)
+    assert {o.data_docs_page for o in day1} == set(built)
+    listed = index.read_text(encoding="utf-8")
+    assert all(p.relative_to(index.parent).as_posix() in listed for p in built)
+
+    day2 = gate.validate(customers(SECOND), "core_customers", run_name="day-2", source="core_customers")
+    gate.build_data_docs()
+    after = pages(gate.data_docs_dir)
+    assert set(after) == set(built) | {day2.data_docs_page}
+    assert {p: after[p] for p in built} == built  # earlier pages are not rendered again
+
+
+def test_results_left_unrendered_get_their_pages(tmp_path: Path) -> None:
+    gx_root, docs = tmp_path / "gx", tmp_path / "data-docs"
+    failed_run = QualityGate(gx_root, docs, SUITES_DIR)
+    page = failed_run.validate(customers(FIRST), "core_customers", run_name="x", source="core_customers").data_docs_page
+    assert page is not None and not page.exists()
+    del failed_run  # e.g. a run refused by the quality gate: no report, the gate is dropped
+    gc.collect()
+    assert page.is_file()
+
+    other = QualityGate(gx_root, docs, SUITES_DIR)
+    outcome = other.validate(customers(SECOND), "core_customers", run_name="y", source="core_customers")
+    other._docs.unrendered = 0  # as if this gate's finalizer could not run (process killed)
+    next_run = QualityGate(gx_root, docs, SUITES_DIR)
+    next_run.build_data_docs()
+    assert outcome.data_docs_page is not None and outcome.data_docs_page.is_file()
