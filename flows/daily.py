@@ -42,6 +42,11 @@ def daily_lifecycle(as_of: date, sources: list[str] | None = None) -> dict[str, 
             counts[fact.spec.name] = load_facts(plan, fact)
     except Exception as exc:
         finish_run(plan, staged, {}, status="failed", error=str(exc))
+        if staged:  # stewards need the report and Data Docs of a refused run most of all
+            try:
+                publish_run_report(plan, staged)
+            except Exception:  # never hide why the run failed
+                log.exception("the run report of the failed run could not be published")
         raise
     summary = finish_run(plan, staged, counts, status="succeeded")
     publish_run_report(plan, staged)

@@ -99,6 +99,8 @@ def quarantine_and_gate(engine: Engine, keystore: KeyStore, keyring: Keyring, pl
             plan_.file_ids[s.spec.name] = runs.register_file(conn, plan_.run_id, plan_.as_of, s.file, now())
     over = [s for s in staged if s.over_budget]
     if over:
+        with engine.begin() as conn:
+            runs.refuse_files(conn, list(plan_.file_ids.values()))
         detail = "; ".join(
             f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed} of {s.rows_read} rows failed "
             f"({s.error_rate:.2%}) > error budget {s.spec.error_budget:.2%}" for s in over)

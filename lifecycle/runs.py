@@ -44,15 +44,42 @@ def already_loaded(conn: Connection, source: str, as_of: date, sha256: str) -> b
     return conn.execute(stmt).first() is not None
 
 
+def refuse_files(conn: Connection, file_ids: list[int]) -> None:
+    """The quality gate refused the run: its files were read but nothing of them was loaded."""
+    if file_ids:
+        conn.execute(update(IngestedFile).where(IngestedFile.id.in_(file_ids)).values(status="refused"))
+
+
 def register_file(conn: Connection, run_id: str, as_of: date, landing: LandingFile, now: datetime) -> int:
-    """Record the file as being loaded by this run; returns its file_id."""
-    result = conn.execute(insert(IngestedFile).values(
-        run_id=run_id, source=landing.source, as_of=as_of, path=str(landing.path), sha256=landing.sha256,
-        encoding=landing.encoding, rows_read=0, rows_loaded=0, rows_quarantined=0, status="loading",
-        loaded_at=now))
+    """Record the file as being loaded by this run; returns its file_id.
+
+    The same file may come again after a run that did not load it (refused by the
+    quality gate, failed, or superseded by a correction that was itself withdrawn):
+    its registration is taken over by this run, and the rows that run quarantined
+    become history, since this run quarantines them anew.
+    """
+    earlier = conn.execute(select(IngestedFile.id, IngestedFile.run_id).where(
+        IngestedFile.source == landing.source, IngestedFile.as_of == as_of,
+        IngestedFile.sha256 == landing.sha256)).first()
+    values = dict(run_id=run_id, path=str(landing.path), encoding=landing.encoding, rows_read=0, rows_loaded=0,
+                  rows_quarantined=0, status="loading", loaded_at=now)
+    if earlier is not None:
+        supersede_quarantine(conn, landing.source, [earlier.run_id])
+        conn.execute(update(IngestedFile).where(IngestedFile.id == earlier.id).values(**values))
+        return int(earlier.id)
+    result = conn.execute(insert(IngestedFile).values(source=landing.source, as_of=as_of, sha256=landing.sha256,
+                                                      **values))
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def supersede_quarantine(conn: Connection, source: str, run_ids: list[str]) -> None:
+    """Open quarantine rows of ``source`` from ``run_ids``: a later run quarantined its file anew."""
+    if run_ids:
+        conn.execute(update(QuarantinedRow).where(
+            QuarantinedRow.source == source, QuarantinedRow.run_id.in_(run_ids),
+            QuarantinedRow.status == "open").values(status="superseded"))
 
 
 def complete_file(conn: Connection, file_id: int, entity: str, *, rows_read: int, rows_loaded: int,
@@ -62,9 +89,14 @@ def complete_file(conn: Connection, file_id: int, entity: str, *, rows_read: int
     Returns the number of rows removed because the corrected file no longer has them.
     """
     row = conn.execute(select(IngestedFile.source, IngestedFile.as_of).where(IngestedFile.id == file_id)).one()
-    earlier = conn.execute(select(IngestedFile.id).where(
+    previous = conn.execute(select(IngestedFile.id, IngestedFile.run_id, IngestedFile.status).where(
         IngestedFile.source == row.source, IngestedFile.as_of == row.as_of, IngestedFile.id != file_id,
-        IngestedFile.status == "loaded")).scalars().all()
+        IngestedFile.status.in_(("loaded", "loading", "refused")))).all()
+    earlier = [p.id for p in previous if p.status == "loaded"]
+    if previous:  # this run quarantined its file's bad rows: the earlier files' copies are history
+        supersede_quarantine(conn, row.source, sorted({p.run_id for p in previous}))
+        conn.execute(update(IngestedFile).where(
+            IngestedFile.id.in_([p.id for p in previous if p.status != "loaded"])).values(status="superseded"))
     removed = 0
     table = ENTITY_TABLES.get(entity)
     if earlier and table is not None and "file_id" in table.c:

@@ -40,7 +40,7 @@ class IngestedFile(Base):
     rows_read: Mapped[int]
     rows_loaded: Mapped[int]
     rows_quarantined: Mapped[int]
-    status: Mapped[str] = mapped_column(String(12))  # loaded | superseded
+    status: Mapped[str] = mapped_column(String(12))  # loading | loaded | refused (over an error budget) | superseded
     loaded_at: Mapped[datetime]
 
 
