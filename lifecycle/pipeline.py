@@ -97,6 +97,8 @@ def quarantine_and_gate(engine: Engine, keystore: KeyStore, keyring: Keyring, pl
             runs.write_quarantine(conn, keystore, keyring, plan_.run_id, s.spec, str(s.file.path), s.rejected_raw,
                                   s.failures, now(), s.origin)
             plan_.file_ids[s.spec.name] = runs.register_file(conn, plan_.run_id, plan_.as_of, s.file, now())
+    for s in staged:  # stored encrypted now: the plaintext copies need not live on
+        s.rejected_raw = s.rejected_raw.iloc[0:0]
     over = [s for s in staged if s.over_budget]
     if over:
         with engine.begin() as conn:
@@ -109,6 +111,7 @@ def quarantine_and_gate(engine: Engine, keystore: KeyStore, keyring: Keyring, pl
 
 def load_customers(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunPlan,
                    staged: list[StagedSource], identity: IdentityRules | None = None) -> dict[str, object]:
+    """Resolve, protect and load the customer sources; their staged frames are released after."""
     parties = [s for s in staged if s.is_party]
     with engine.begin() as conn:
         result = load_parties(conn, keystore, keyring, [PartyBatch(s.spec, s.valid, plan_.file_ids[s.spec.name])
@@ -118,6 +121,8 @@ def load_customers(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: 
             runs.complete_file(conn, plan_.file_ids[s.spec.name], s.spec.entity, rows_read=s.rows_read,
                                rows_loaded=s.rows_read - s.rows_failed, rows_quarantined=s.rows_failed)
             quarantine.mark_reprocessed(conn, s.released_ids, s.superseded_ids, plan_.run_id)
+    for s in parties:  # plaintext PII, and the largest frames of a run: not kept for the fact loads
+        s.valid = None
     return {"records": result.records, "new_customers": result.new_customers,
             "customers_updated": result.customers_updated, "identity_conflicts": result.conflicts,
             "seconds": {k: round(v, 3) for k, v in result.timings.items()}}
