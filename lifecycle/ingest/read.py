@@ -189,7 +189,7 @@ def _csv_tables(spec: SourceSpec, landing: LandingFile, wanted: list[str], chunk
         include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()), null_values=[""],
         strings_can_be_null=True, quoted_strings_can_be_null=True)
     pending: list[pa.RecordBatch] = []
-    rows = 0
+    rows, yielded = 0, False
     try:  # the first block is parsed on opening
         reader = pacsv.open_csv(landing.path, read_options=read_options, parse_options=parse_options,
                                 convert_options=convert_options)
@@ -198,13 +198,14 @@ def _csv_tables(spec: SourceSpec, landing: LandingFile, wanted: list[str], chunk
             rows += batch.num_rows
             while rows >= chunk_rows:
                 table = pa.Table.from_batches(pending).combine_chunks()
+                yielded = True
                 yield table.slice(0, chunk_rows)
                 rest = table.slice(chunk_rows)
                 pending, rows = rest.to_batches(), rest.num_rows
     except pa.ArrowInvalid:
         raise _ragged_row_error(spec, landing) from None
-    if rows:
-        yield pa.Table.from_batches(pending).combine_chunks()
+    if rows or not yielded:  # a header-only file is one empty chunk with its columns
+        yield pa.Table.from_batches(pending, schema=reader.schema).combine_chunks()
 
 
 def _ragged_row_error(spec: SourceSpec, landing: LandingFile) -> SourceError:

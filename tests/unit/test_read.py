@@ -77,3 +77,11 @@ def test_only_empty_cells_are_missing_and_chunks_are_uniform(tmp_path: Path) -> 
     assert (first["rm_name"], first["branch_name"]) == ("NA", "null")
     assert chunks[0]["city"].isna().all()
     assert list(chunks[0].columns) == ["row_id", *SPEC.columns]
+
+
+def test_a_header_only_file_is_one_empty_chunk_with_its_columns(tmp_path: Path) -> None:
+    _write(tmp_path, HEADER)
+    landing = inspect_file(SPEC, locate(SPEC, tmp_path, date(2026, 6, 30)))
+    chunks = list(read_chunks(SPEC, landing, chunk_rows=10))
+    assert len(chunks) == 1 and chunks[0].empty
+    assert list(chunks[0].columns) == ["row_id", *SPEC.columns]
