@@ -61,8 +61,8 @@ def register_file(conn: Connection, run_id: str, as_of: date, landing: LandingFi
     earlier = conn.execute(select(IngestedFile.id, IngestedFile.run_id).where(
         IngestedFile.source == landing.source, IngestedFile.as_of == as_of,
         IngestedFile.sha256 == landing.sha256)).first()
-    values = dict(run_id=run_id, path=str(landing.path), encoding=landing.encoding, rows_read=0, rows_loaded=0,
-                  rows_quarantined=0, status="loading", loaded_at=now)
+    values = {"run_id": run_id, "path": str(landing.path), "encoding": landing.encoding, "rows_read": 0,
+              "rows_loaded": 0, "rows_quarantined": 0, "status": "loading", "loaded_at": now}
     if earlier is not None:
         supersede_quarantine(conn, landing.source, [earlier.run_id])
         conn.execute(update(IngestedFile).where(IngestedFile.id == earlier.id).values(**values))
