@@ -16,22 +16,24 @@ from lifecycle.store.upsert import upsert_frame
 TXN = table_of(Transaction)
 
 
-def _ready(database_url: str, customers: int = 3) -> Engine:
-    engine = make_engine(database_url)
-    migrate(engine)
-    with engine.begin() as conn:
-        upsert_frame(conn, table_of(Customer), pd.DataFrame({
-            "customer_id": range(1, customers + 1), "customer_ref": [f"CUS{i}" for i in range(1, customers + 1)],
-            "customer_type": "individual"}))
-    return engine
-
-
 def _transactions(first: int, n: int) -> pd.DataFrame:
     return pd.DataFrame({
         "txn_id": [f"T{i:08d}" for i in range(first, first + n)], "account_no": "A1",
         "customer_id": [1 + i % 3 for i in range(n)],
         "txn_time": pd.date_range("2026-01-01", periods=n, freq="min"), "amount": 1.5, "direction": "D",
         "file_id": 7})
+
+
+@pytest.fixture
+def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """A migrated store with three customers, where a load of 10 rows or more counts as large."""
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
+    store = make_engine(database_url)
+    migrate(store)
+    with store.begin() as conn:
+        upsert_frame(conn, table_of(Customer), pd.DataFrame({
+            "customer_id": [1, 2, 3], "customer_ref": ["CUS1", "CUS2", "CUS3"], "customer_type": "individual"}))
+    return store
 
 
 def _definitions(conn: Connection) -> dict[str, str]:
@@ -45,10 +47,7 @@ def test_rebuild_only_when_the_load_is_large_against_the_table() -> None:
     assert not should_rebuild(existing_rows=1_000_000, incoming_rows=100_000)
 
 
-def test_a_large_load_drops_the_indexes_and_rebuilds_the_same(database_url: str,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
-    engine = _ready(database_url)
+def test_a_large_load_drops_the_indexes_and_rebuilds_the_same(engine: Engine) -> None:
     with engine.connect() as conn:
         before = _definitions(conn)
     assert {"ix_transactions_customer_id", "ix_transactions_txn_time", "ix_transactions_file_id"} <= set(before)
@@ -63,10 +62,7 @@ def test_a_large_load_drops_the_indexes_and_rebuilds_the_same(database_url: str,
         assert conn.execute(select(func.count()).select_from(TXN).where(TXN.c.customer_id == 2)).scalar_one() == 33
 
 
-def test_a_small_load_against_a_large_table_keeps_the_indexes(database_url: str,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
-    engine = _ready(database_url)
+def test_a_small_load_against_a_large_table_keeps_the_indexes(engine: Engine) -> None:
     with engine.begin() as conn:
         upsert_frame(conn, TXN, _transactions(0, 100))
     with engine.begin() as conn, deferred_indexes(conn, TXN, incoming_rows=20) as deferred:
@@ -74,10 +70,7 @@ def test_a_small_load_against_a_large_table_keeps_the_indexes(database_url: str,
         assert len(_definitions(conn)) >= 3
 
 
-def test_a_failed_load_leaves_the_indexes_and_the_rows_as_they_were(database_url: str,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
-    engine = _ready(database_url)
+def test_a_failed_load_leaves_the_indexes_and_the_rows_as_they_were(engine: Engine) -> None:
     with engine.connect() as conn:
         before = _definitions(conn)
     with pytest.raises(RuntimeError, match="load failed"), engine.begin() as conn, \
@@ -89,10 +82,7 @@ def test_a_failed_load_leaves_the_indexes_and_the_rows_as_they_were(database_url
         assert conn.execute(select(func.count()).select_from(TXN)).scalar_one() == 0
 
 
-def test_an_index_added_by_an_administrator_is_rebuilt_as_defined(database_url: str,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
-    engine = _ready(database_url)
+def test_an_index_added_by_an_administrator_is_rebuilt_as_defined(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("CREATE INDEX ix_dba_large_debits ON transactions (amount) WHERE direction = 'D'"))
         before = _definitions(conn)
