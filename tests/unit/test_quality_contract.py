@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lifecycle.quality.contract import main, render_input_contract
+import pytest
+
+from lifecycle.quality.contract import (
+    main,
+    render_input_contract,
+    render_readme_summary,
+    replace_readme_summary,
+    sample_rows,
+)
 from lifecycle.sources import load_sources
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,3 +38,18 @@ def test_command_line_writes_the_file(tmp_path: Path) -> None:
     out = tmp_path / "contract.md"
     assert main(["--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8")
+
+
+def test_readme_input_contract_block_equals_a_fresh_render(tmp_path: Path) -> None:
+    sources = load_sources()
+    fresh = render_readme_summary(sources, sample_rows(sources, tmp_path))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert replace_readme_summary(readme, fresh) == readme, (
+        "README.md's input-contract block is stale: run make contract")
+    assert "| transactions | `{as_of}/transactions.csv` | utf-8 | `txn_id` | 210,631 |" in fresh
+    assert "`CUST_NM`* string PII" in fresh
+
+
+def test_readme_without_its_markers_is_refused() -> None:
+    with pytest.raises(ValueError, match="no input-contract block"):
+        replace_readme_summary("# a README\n", "summary")
