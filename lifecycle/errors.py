@@ -17,6 +17,7 @@ __all__ = [
     "DecryptionError",
     "KeyringError",
     "LifecycleError",
+    "LoadIntegrityError",
     "SourceError",
 ]
 
@@ -65,6 +66,14 @@ class SourceError(LifecycleError):
         ]
         where = ", ".join(parts)
         return f"{where}: {self.message}" if where else self.message
+
+
+class LoadIntegrityError(LifecycleError):
+    """A bulk load would leave rows that refer to nothing (checked once per load).
+
+    The message names the table, the column and how many referenced keys are missing;
+    the load's transaction is rolled back, so nothing of it is stored.
+    """
 
 
 class KeyringError(LifecycleError):

@@ -25,7 +25,7 @@ from lifecycle.load.facts import ENTITY_ORDER, ENTITY_TABLES, OWNER_RULE, OwnerI
 from lifecycle.load.parties import PartyBatch, load_parties
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.sources import IdentityRules, SourcesConfig
-from lifecycle.store.bulk import deferred_indexes
+from lifecycle.store.bulk import bulk_transaction, deferred_indexes
 from lifecycle.store.keystore import KeyStore
 
 
@@ -131,13 +131,14 @@ def load_customers(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: 
 def load_facts(engine: Engine, keystore: KeyStore, keyring: Keyring, plan_: RunPlan, s: StagedSource) -> int:
     """Load one fact source in one transaction; orphans go to the quarantine."""
     loaded = 0
-    with engine.begin() as conn:
+    table, incoming = ENTITY_TABLES[s.spec.entity], s.rows_read - s.rows_failed
+    with bulk_transaction(engine, table, incoming) as (conn, foreign_keys):
         owners = OwnerIndex.of(conn)
         orphans = []
-        with deferred_indexes(conn, ENTITY_TABLES[s.spec.entity], s.rows_read - s.rows_failed):
+        with deferred_indexes(conn, table, incoming):
             for part in s.parts:
                 frame = pd.read_parquet(part)
-                n, orphan = load_fact_chunk(conn, s.spec, frame, plan_.file_ids[s.spec.name], owners)
+                n, orphan = load_fact_chunk(conn, s.spec, frame, plan_.file_ids[s.spec.name], owners, foreign_keys)
                 loaded += n
                 if len(orphan):
                     orphans.append(frame[frame[ROW_ID].isin(orphan[ROW_ID])])

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Table, select
 from lifecycle.ingest.read import ROW_ID
 from lifecycle.sources import SourceSpec
 from lifecycle.store.base import table_of
+from lifecycle.store.bulk import ForeignKeyCheck
 from lifecycle.store.models import (
     Account,
     BalanceSnapshot,
@@ -86,8 +87,12 @@ def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex) -> pd.
 
 
 def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, file_id: int,
-                    owners: OwnerIndex) -> tuple[int, pd.DataFrame]:
-    """Upsert one staged chunk; returns (rows loaded, orphan rows' row_id)."""
+                    owners: OwnerIndex, foreign_keys: ForeignKeyCheck | None = None) -> tuple[int, pd.DataFrame]:
+    """Upsert one staged chunk; returns (rows loaded, orphan rows' row_id).
+
+    ``foreign_keys``: the load's set-based check when the database does not check each
+    row (:func:`lifecycle.store.bulk.bulk_transaction`); it is told what is written.
+    """
     table = ENTITY_TABLES[spec.entity]
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("chk_")])
     customer_id = _owner_ids(spec, frame, owners)
@@ -99,6 +104,8 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
     out = frame.drop(columns=[c for c in (ROW_ID, "owner_key", "source_key") if c in frame])
     out = out[[c for c in out.columns if c in table.c]].assign(file_id=file_id) if "file_id" in table.c \
         else out[[c for c in out.columns if c in table.c]]
+    if foreign_keys is not None:
+        foreign_keys.note(out)
     loaded = upsert_frame(conn, table, out)
     if spec.entity == "account":
         owners.forget("accounts")
