@@ -1,19 +1,27 @@
-"""Large loads defer a table's secondary indexes and rebuild exactly the same ones."""
+"""Large loads defer a table's secondary indexes and rebuild exactly the same ones, and on SQLite
+check their foreign keys once over the set of keys they wrote."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pandas as pd
+import psycopg
 import pytest
+import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, func, select, text
 
+from lifecycle.errors import LoadIntegrityError
 from lifecycle.store import bulk
 from lifecycle.store.base import table_of
-from lifecycle.store.bulk import deferred_indexes, secondary_indexes, should_rebuild
+from lifecycle.store.bulk import bulk_transaction, deferred_indexes, secondary_indexes, should_rebuild
 from lifecycle.store.db import make_engine, migrate
 from lifecycle.store.models import Customer, Transaction
 from lifecycle.store.upsert import upsert_frame
 
 TXN = table_of(Transaction)
+# What a per-row check raises: the bulk path writes through the driver's cursor.
+ROW_CHECK = (sqlite3.IntegrityError, psycopg.IntegrityError, sqlalchemy.exc.IntegrityError)
 
 
 def _transactions(first: int, n: int) -> pd.DataFrame:
@@ -91,3 +99,52 @@ def test_an_index_added_by_an_administrator_is_rebuilt_as_defined(engine: Engine
         upsert_frame(conn, TXN, _transactions(0, 100))
     with engine.connect() as conn:
         assert _definitions(conn) == before
+
+
+def _load(engine: Engine, frame: pd.DataFrame) -> None:
+    with bulk_transaction(engine, TXN, len(frame)) as (conn, foreign_keys):
+        for start in range(0, len(frame), 7):  # several chunks, as a fact load sends them
+            chunk = frame.iloc[start:start + 7]
+            if foreign_keys is not None:
+                foreign_keys.note(chunk)
+            upsert_frame(conn, TXN, chunk)
+
+
+def _count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(TXN)).scalar_one())
+
+
+def test_a_large_load_with_known_owners_is_stored(engine: Engine) -> None:
+    _load(engine, _transactions(0, 30))
+    assert _count(engine) == 30
+
+
+def test_a_large_load_naming_an_unknown_customer_stores_nothing(engine: Engine) -> None:
+    rows = [1 + i % 3 for i in range(30)]
+    rows[17] = rows[25] = 99
+    expected = LoadIntegrityError if engine.dialect.name == "sqlite" else ROW_CHECK
+    with pytest.raises(expected) as failure:
+        _load(engine, _transactions(0, 30).assign(customer_id=rows))
+    if engine.dialect.name == "sqlite":
+        assert "transactions refers to 1 customers.customer_id value(s)" in str(failure.value)
+        assert "column customer_id" in str(failure.value)
+    assert _count(engine) == 0
+
+
+def test_per_row_enforcement_is_back_after_a_large_load(engine: Engine) -> None:
+    _load(engine, _transactions(0, 30))
+    with pytest.raises(LoadIntegrityError if engine.dialect.name == "sqlite" else ROW_CHECK):
+        _load(engine, _transactions(0, 30).assign(customer_id=5))
+    with pytest.raises(ROW_CHECK), engine.begin() as conn:  # a plain write is checked per row
+        upsert_frame(conn, TXN, pd.DataFrame({"txn_id": ["X1"], "account_no": "A1", "customer_id": [42],
+                                              "txn_time": [pd.Timestamp("2026-01-01")], "amount": 1.0,
+                                              "direction": "D"}))
+    assert _count(engine) == 30
+
+
+def test_a_small_load_is_checked_row_by_row_by_the_database(engine: Engine) -> None:
+    with pytest.raises(ROW_CHECK), bulk_transaction(engine, TXN, 3) as (conn, foreign_keys):
+        assert foreign_keys is None
+        upsert_frame(conn, TXN, _transactions(0, 3).assign(customer_id=[1, 2, 77]))
+    assert _count(engine) == 0
