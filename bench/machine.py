@@ -146,11 +146,15 @@ class MemoryWatch:
     def __init__(self, sample_seconds: float = 0.2) -> None:
         self.sample_seconds = sample_seconds
         self.phases: dict[str, int] = {}
+        self.steps: dict[str, dict[str, int]] = {}  # phase -> step -> peak RSS (VmHWM only)
+        self._phase: str | None = None
+        self._step_peak = 0  # highest step peak of the running phase
         self.method = "VmHWM (reset per phase)" if _status_kib("VmHWM") is not None else "getrusage"
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         exact = self.method.startswith("VmHWM") and _reset_high_water()
+        self._phase, self._step_peak = name, 0
         sampled = [current_rss_bytes() or 0]
         stop = threading.Event()
         sampler = None
@@ -163,12 +167,33 @@ class MemoryWatch:
             stop.set()
             if sampler is not None:
                 sampler.join()
-            peak = max(sampled)
+            self._phase = None
+            peak = max(max(sampled), self._step_peak)  # steps reset the high-water mark
             if exact:
                 peak = max(peak, (_status_kib("VmHWM") or 0) * 1024)
             if peak == 0:  # no /proc: the process's lifetime peak is the best bound
                 peak = rusage_peaks()["self"]
             self.phases[name] = max(self.phases.get(name, 0), peak)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Exact peak RSS of one step of the running phase (where VmHWM can be reset).
+
+        The high-water mark is reset when the step starts and read when it ends; RSS
+        held from earlier steps counts in each step's peak. Outside a phase, or
+        without VmHWM, the step is not measured.
+        """
+        phase = self._phase
+        if phase is None or not self.method.startswith("VmHWM") or not _reset_high_water():
+            yield
+            return
+        try:
+            yield
+        finally:
+            peak = (_status_kib("VmHWM") or 0) * 1024
+            steps = self.steps.setdefault(phase, {})
+            steps[name] = max(steps.get(name, 0), peak)
+            self._step_peak = max(self._step_peak, peak)
 
     def _sample(self, stop: threading.Event, sampled: list[int]) -> None:
         while not stop.wait(self.sample_seconds):

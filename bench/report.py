@@ -225,7 +225,18 @@ def _memory(r: Mapping[str, Any]) -> list[str]:
     return ["## Memory", "",
             f"Peak RSS of the pipeline (full and incremental runs): **{fmt_bytes(m.get('pipeline_peak_bytes'))}**; "
             f"method: {m.get('method')}. getrusage: self {fmt_bytes(ru.get('self'))}, largest child (the generator) "
-            f"{fmt_bytes(ru.get('children'))}.", "", *table(["phase", "peak RSS"], rows), ""]
+            f"{fmt_bytes(ru.get('children'))}.", "", *table(["phase", "peak RSS"], rows), "", *_memory_steps(m)]
+
+
+def _memory_steps(m: Mapping[str, Any]) -> list[str]:
+    """Peak RSS per step of the full run (RSS still held from earlier steps included)."""
+    steps = (m.get("steps") or {}).get("full run") or {}
+    if not steps:
+        return []
+    top = max(steps.values())
+    rows = [[name, fmt_bytes(peak), "**peak**" if peak == top else ""] for name, peak in steps.items()]
+    return ["Full run, per step (the high-water mark is reset when each step starts, so a step's figure "
+            "includes what earlier steps still hold):", "", *table(["step", "peak RSS", ""], rows), ""]
 
 
 def _verdict(r: Mapping[str, Any]) -> list[str]:

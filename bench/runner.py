@@ -15,10 +15,11 @@ import inspect
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from lifecycle import pipeline, runs
 from lifecycle.ingest.stage import StagedSource
@@ -32,6 +33,15 @@ STEPS = ("plan", "read", "standardise", "validate", "stage", "quarantine", "reso
 STAGING_STEPS = ("read", "standardise", "validate", "stage")
 PARTY_STEPS = ("resolve", "survive", "protect")
 NOT_BUILT = ("features", "decisions", "campaigns", "dispatch")
+
+
+class Steps(Protocol):
+    def step(self, name: str) -> AbstractContextManager[None]: ...
+
+
+class _Unmeasured:
+    def step(self, name: str) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 @dataclass
@@ -130,11 +140,12 @@ def stage_one(w: Wiring, plan: pipeline.RunPlan, source: str) -> StagedSource:
     return staged
 
 
-def _stage_all(w: Wiring, plan: pipeline.RunPlan, out: PipelineRun) -> list[StagedSource]:
+def _stage_all(w: Wiring, plan: pipeline.RunPlan, out: PipelineRun, memory: Steps) -> list[StagedSource]:
     staged = []
     for name in plan.files:
         started = time.perf_counter()
-        s = stage_one(w, plan, name)
+        with memory.step(f"stage {name}"):
+            s = stage_one(w, plan, name)
         staged.append(s)
         timing = _source_timing(s, time.perf_counter() - started)
         out.sources.append(timing)
@@ -143,8 +154,9 @@ def _stage_all(w: Wiring, plan: pipeline.RunPlan, out: PipelineRun) -> list[Stag
     return staged
 
 
-def _load(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: PipelineRun) -> int:
-    out.customers = pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
+def _load(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: PipelineRun, memory: Steps) -> int:
+    with memory.step("load customers"):
+        out.customers = pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
     seconds = out.customers.get("seconds", {})
     assert isinstance(seconds, dict)
     for step in (*PARTY_STEPS, "load"):
@@ -153,7 +165,8 @@ def _load(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: Pi
     by_name = {t.source: t for t in out.sources}
     for fact in pipeline.fact_order(staged):
         started = time.perf_counter()
-        loaded += pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
+        with memory.step(f"load {fact.spec.name}"):
+            loaded += pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
         seconds_fact = time.perf_counter() - started
         by_name[fact.spec.name].seconds["load"] = seconds_fact
         out.steps["load"] += seconds_fact
@@ -171,8 +184,12 @@ def _report(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: 
         runs.finish_run(conn, plan.run_id, "succeeded", summary, pipeline.now())
 
 
-def run_pipeline(w: Wiring, landing_dir: Path, as_of: date, label: str) -> PipelineRun:
-    """plan → stage per source → quarantine and gate → load customers → load facts → report."""
+def run_pipeline(w: Wiring, landing_dir: Path, as_of: date, label: str, memory: Steps | None = None) -> PipelineRun:
+    """plan → stage per source → quarantine and gate → load customers → load facts → report.
+
+    ``memory`` (a :class:`bench.machine.MemoryWatch` inside a phase) gets each step's peak RSS.
+    """
+    memory = memory or _Unmeasured()
     out = PipelineRun(label, as_of.isoformat(), "running", None)
     clock = Stopwatch(out.steps)
     started = time.perf_counter()
@@ -180,11 +197,11 @@ def run_pipeline(w: Wiring, landing_dir: Path, as_of: date, label: str) -> Pipel
         with clock("plan"):
             plan = pipeline.plan(w.engine, w.sources, landing_dir, as_of, flow_run_id=f"bench-{label}")
         out.run_id = plan.run_id
-        staged = _stage_all(w, plan, out)
-        with clock("quarantine"):
+        staged = _stage_all(w, plan, out, memory)
+        with clock("quarantine"), memory.step("quarantine and gate"):
             pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
-        loaded = _load(w, plan, staged, out)
-        with clock("report"):
+        loaded = _load(w, plan, staged, out, memory)
+        with clock("report"), memory.step("report"):
             _report(w, plan, staged, out)
         out.status = "succeeded" if plan.files else "skipped"
     except Exception as exc:  # the report says what failed; the caller decides whether to go on

@@ -93,7 +93,7 @@ def _pipeline_runs(opts: Options, db: Database, work: Path, full: Extract, delta
         wiring, r["setup_seconds"] = warm_up()
         r["chunk_rows"] = wiring.settings.chunk_rows
         with memory.phase("full run"):
-            first: PipelineRun = run_pipeline(wiring, full.landing_dir, full.as_of, "full")
+            first: PipelineRun = run_pipeline(wiring, full.landing_dir, full.as_of, "full", memory)
         r["full_run"] = first.to_dict()
         if first.status == "succeeded" and first.run_id:
             run_id = first.run_id
@@ -101,7 +101,7 @@ def _pipeline_runs(opts: Options, db: Database, work: Path, full: Extract, delta
             r["quarantine"] = _attempt(errors, "quarantine",
                                        lambda: quarantine_reconciliation(wiring.engine, run_id, full.truth_dir))
             with memory.phase("incremental run"):
-                second = run_pipeline(wiring, delta.landing_dir, delta.as_of, "incremental")
+                second = run_pipeline(wiring, delta.landing_dir, delta.as_of, "incremental", memory)
             r["incremental_run"] = second.to_dict()
         sources = wiring.sources
         wiring.engine.dispose()
@@ -217,7 +217,8 @@ def run_scale(opts: Options) -> Outcome:
             r["profile"] = {"error": errors.get("profile")}
     if not opts.keep:
         shutil.rmtree(work, ignore_errors=True)
-    r["memory"] = {"method": memory.method, "phases": memory.phases, "getrusage": rusage_peaks(),
+    r["memory"] = {"method": memory.method, "phases": memory.phases, "steps": memory.steps,
+                   "getrusage": rusage_peaks(),
                    "pipeline_peak_bytes": max((memory.phases.get(p, 0) for p in PIPELINE_PHASES), default=0) or None}
     r["ratios"] = _ratios(r)
     r["verdict"] = _judge(opts, r)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.machine import MemoryWatch, machine_info, memory_total_bytes, package_versions
 
 
@@ -39,3 +41,33 @@ def test_a_phase_peak_sees_memory_allocated_inside_it() -> None:
         del block
     assert watch.phases["big"] >= watch.phases["small"] + 150 * 1024 * 1024
     assert watch.peak_bytes == watch.phases["big"]
+
+
+def _touch(mib: int) -> None:
+    block = bytearray(mib * 1024 * 1024)
+    block[:: 4096] = b"x" * len(block[:: 4096])  # touch every page
+    del block
+
+
+def test_each_step_gets_its_own_peak_and_the_phase_the_highest() -> None:
+    watch = MemoryWatch()
+    if not watch.method.startswith("VmHWM"):
+        pytest.skip("per-step peaks need /proc/self/status VmHWM")
+    with watch.phase("run"):
+        with watch.step("quiet"):
+            pass
+        with watch.step("hungry"):
+            _touch(200)
+        with watch.step("quiet again"):
+            pass
+    steps = watch.steps["run"]
+    assert steps["hungry"] >= steps["quiet"] + 150 * 1024 * 1024
+    assert steps["quiet again"] < steps["hungry"] - 150 * 1024 * 1024  # reset when the step began
+    assert watch.phases["run"] >= steps["hungry"]  # the later reset does not hide the phase's peak
+
+
+def test_a_step_outside_a_phase_is_not_measured() -> None:
+    watch = MemoryWatch()
+    with watch.step("loose"):
+        _touch(10)
+    assert watch.steps == {}
