@@ -39,6 +39,7 @@ CLEAR_ATTRIBUTES = ("uscc", "gender", "industry_code", "registered_capital", "br
 ID_CHUNK = 20_000
 IN_CHUNK = 5_000  # values per IN list when looking up a batch's identities
 TARGETED_RECORDS = 20_000  # up to this many records, fetch only the identities they can reach
+PARTY_CHUNK = 100_000  # customers survived, protected and stored at a time (bounds memory)
 
 
 @dataclass(frozen=True)
@@ -261,14 +262,43 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
 def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
            assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]], run_id: str,
            now: datetime, clock: Stopwatch) -> PartyLoadResult:
+    """Survive, protect and store the resolved records, :data:`PARTY_CHUNK` customers at a time.
+
+    Identity needs every record at once; everything after it is per customer, so it
+    runs in slices of customers: memory is bounded by a slice (the long survivorship
+    frame, golden rows, ciphertexts), not by the day's population. Secondary indexes
+    are deferred across the slices when the load is large.
+    """
     all_records = pd.concat([g for g, _, _ in assigned], ignore_index=True)
     ids = np.unique(all_records["customer_id"].to_numpy(dtype=np.int64))
     new_ids = set(all_records.loc[all_records["is_new_customer"], "customer_id"].astype(int))
+    chunk_of = pd.Series(np.arange(len(ids)) // PARTY_CHUNK, index=ids)
+    groups = [(g, attrs, g["customer_id"].map(chunk_of).to_numpy()) for g, attrs, _ in assigned]
+    changed = conflicts = 0
+    with deferred_indexes(conn, table_of(Customer), len(ids)), \
+            deferred_indexes(conn, table_of(SourceLink), len(all_records)):
+        for number in range(int(chunk_of.max()) + 1 if len(ids) else 0):
+            part = [(g[chunk == number], attrs) for g, attrs, chunk in groups]
+            part_ids = ids[number * PARTY_CHUNK:(number + 1) * PARTY_CHUNK]
+            n_changed, n_conflicts = _apply_slice(conn, keystore, keyring, part, part_ids,
+                                                  new_ids.intersection(part_ids.tolist()), run_id, now, clock)
+            changed += n_changed
+            conflicts += n_conflicts
+    return PartyLoadResult(len(all_records), len(new_ids), changed - len(new_ids),
+                           all_records[["source", "source_key", "customer_id"]], conflicts, clock.totals)
+
+
+def _apply_slice(conn: Connection, keystore: KeyStore, keyring: Keyring,
+                 part: list[tuple[pd.DataFrame, tuple[str, ...]]], ids: np.ndarray, new_ids: set[int],
+                 run_id: str, now: datetime, clock: Stopwatch) -> tuple[int, int]:
+    """One slice of customers (``ids``, with their records in ``part``); returns
+    (golden rows written, identity conflicts)."""
+    records = pd.concat([g for g, _ in part], ignore_index=True)
     columns = [c.name for c in table_of(Customer).columns]
     with clock("load"):
         current = _fetch(conn, Customer, ids, columns)
     fresh = pd.DataFrame({"customer_id": sorted(new_ids)})
-    first = all_records.drop_duplicates("customer_id").set_index("customer_id")
+    first = records.drop_duplicates("customer_id").set_index("customer_id")
     fresh["customer_ref"] = [f"CUS{i:010d}" for i in fresh["customer_id"]]
     fresh["customer_type"] = first.loc[fresh["customer_id"], "customer_type"].to_numpy()
     fresh["created_run_id"] = run_id
@@ -279,7 +309,9 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
                   if isinstance(p, dict)}
     winners, conflicts = [], []
     with clock("survive"):
-        for group, attrs, _ in assigned:
+        for group, attrs in part:
+            if group.empty:
+                continue
             surv = golden.survive(group, attrs, provenance)
             winners.append(surv.values)
             conflicts.append(surv.conflicts)
@@ -289,7 +321,7 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
                                     new_ids, now)
         rows = _golden_rows(won, current, deks, keyring)
     rows["updated_run_id"] = run_id
-    latest = all_records.groupby("customer_id")["updated_at"].max()
+    latest = records.groupby("customer_id")["updated_at"].max()
     rows["source_updated_at"] = rows["customer_id"].map(latest)
     rows["marketing_consent"] = rows["marketing_consent"].map(
         lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
@@ -297,19 +329,15 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
     changed = rows[rows["customer_id"].isin(won["customer_id"]) | rows["customer_id"].isin(list(new_ids))]
     with clock("load"):
         keystore.add_customer_keys(new_keys)  # committed first: a key without a customer is harmless
-        with deferred_indexes(conn, table_of(Customer), len(changed)):
-            upsert_frame(conn, table_of(Customer), changed)
-        with deferred_indexes(conn, table_of(SourceLink), len(all_records)):
-            _upsert_links(conn, all_records, run_id)
+        upsert_frame(conn, table_of(Customer), changed)
+        _upsert_links(conn, records, run_id)
     with clock("protect"):
-        _load_cards(conn, keystore, keyring, all_records, deks)
+        _load_cards(conn, keystore, keyring, records, deks)
     conflict_rows = pd.concat(conflicts, ignore_index=True)
     if len(conflict_rows):
         conflict_rows["run_id"] = run_id
         conn.execute(insert(IdentityConflict), conflict_rows.to_dict("records"))
-    return PartyLoadResult(len(all_records), len(new_ids), len(changed) - len(new_ids),
-                           all_records[["source", "source_key", "customer_id"]], len(conflict_rows),
-                           clock.totals)
+    return len(changed), len(conflict_rows)
 
 
 def _upsert_links(conn: Connection, records: pd.DataFrame, run_id: str) -> None:
