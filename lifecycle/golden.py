@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 INDIVIDUAL_ATTRIBUTES = ("name", "id_no", "mobile", "email", "address", "birth_date", "gender",
@@ -81,10 +82,33 @@ def provenance_entry(source: str, trust: int, ts: pd.Timestamp) -> list[Any]:
 
 
 def provenance_by_customer(winners: pd.DataFrame) -> pd.Series:
-    """customer_id -> {attribute: [source, trust, timestamp]} of the winners."""
+    """customer_id -> {attribute: [source, trust, timestamp]} of the winners.
+
+    The same entries as :func:`provenance_entry` gives, with the timestamps formatted
+    in one vectorised pass (a per-value ``Timestamp.isoformat`` cost seconds per 100k
+    customers).
+    """
     out: dict[int, dict[str, list[Any]]] = {}
-    for cid, attr, source, trust, ts in zip(winners["customer_id"].tolist(), winners["attribute"].tolist(),
-                                            winners["source"].tolist(), winners["trust"].tolist(),
-                                            winners["ts"].tolist(), strict=True):
-        out.setdefault(int(cid), {})[attr] = provenance_entry(source, trust, ts)
+    entries = zip(winners["source"].tolist(), winners["trust"].astype("int64").tolist(),
+                  _iso_text(winners["ts"]), strict=True)
+    for cid, attr, (source, trust, ts) in zip(winners["customer_id"].astype("int64").tolist(),
+                                              winners["attribute"].tolist(), entries, strict=True):
+        by_attribute = out.get(cid)
+        if by_attribute is None:
+            out[cid] = by_attribute = {}
+        by_attribute[attr] = [source, trust, ts]
     return pd.Series(out, dtype=object)
+
+
+def _iso_text(ts: pd.Series) -> list[str | None]:
+    """``Timestamp.isoformat()`` of each value, ``None`` for the oldest-time marker."""
+    if not pd.api.types.is_datetime64_dtype(ts.dtype) or getattr(ts.dtype, "tz", None) is not None:
+        return [None if t == _OLDEST else pd.Timestamp(t).isoformat() for t in ts.tolist()]
+    values = ts.to_numpy(dtype="datetime64[ns]")
+    oldest = values == np.datetime64(_OLDEST.value, "ns")
+    text = np.datetime_as_string(values.astype("datetime64[s]"), unit="s").astype(object)
+    fraction = (values.astype("int64") % 1_000_000_000 != 0) & ~oldest
+    if fraction.any():  # isoformat shows sub-second digits only where there are some
+        text[fraction] = [pd.Timestamp(v).isoformat() for v in values[fraction]]
+    text[oldest] = None
+    return list(text.tolist())

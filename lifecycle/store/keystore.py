@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Engine, LargeBinary, String, delete, func, select
+from sqlalchemy import Engine, LargeBinary, String, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lifecycle.store.base import BigId
+from lifecycle.store.upsert import upsert_frame
 
 ID_CHUNK = 20_000
 
@@ -71,7 +72,8 @@ class KeyStore:
         """Store new wrapped keys; an existing key is never replaced."""
         if rows.empty:
             return
-        self._insert_new(CustomerKey, rows.to_dict("records"))
+        with self.engine.begin() as conn:  # the bulk path: no per-value type processing
+            upsert_frame(conn, cast(Table, CustomerKey.__table__), rows, update_columns=[])
 
     def run_key(self, run_id: str) -> bytes | None:
         with self.engine.connect() as conn:
