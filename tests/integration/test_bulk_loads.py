@@ -4,6 +4,10 @@ check their foreign keys once over the set of keys they wrote."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psycopg
@@ -148,3 +152,30 @@ def test_a_small_load_is_checked_row_by_row_by_the_database(engine: Engine) -> N
         assert foreign_keys is None
         upsert_frame(conn, TXN, _transactions(0, 3).assign(customer_id=[1, 2, 77]))
     assert _count(engine) == 0
+
+
+@pytest.mark.slow
+def test_a_fact_load_whose_owner_vanished_is_refused_whole_by_the_set_based_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path,
+        use_home: Callable[[pytest.MonkeyPatch, Path, Path], None], run_day: Callable[..., object]) -> None:
+    """The daily load feeds the check: an owner that is not in customers fails the load."""
+    from lifecycle.load import facts
+    from tasks.wiring import bootstrap, reset
+
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 10)
+    real = facts._owner_ids
+
+    def vanished(spec: Any, frame: pd.DataFrame, owners: Any) -> pd.Series | None:
+        ids = real(spec, frame, owners)
+        return ids + 10**6 if spec.entity == "transaction" and ids is not None else ids
+
+    monkeypatch.setattr(facts, "_owner_ids", vanished)
+    use_home(monkeypatch, tmp_path / "home", generated_bank / "landing")
+    with pytest.raises(LoadIntegrityError, match="transactions refers to .* customers.customer_id"):
+        run_day(date(2026, 6, 30))
+    engine = bootstrap().engine
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(TXN)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(table_of(Customer))).scalar_one() > 300
+    engine.dispose()
+    reset()
