@@ -82,22 +82,42 @@ def key_hashes(raw: pd.DataFrame, spec: SourceSpec) -> np.ndarray:
 
 
 def file_key_hashes(spec: SourceSpec, landing: LandingFile, chunk_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """(every key hash in the file, the hashes that occur more than once).
+    """(every key hash in the file by row — element ``i`` is data row ``i + 1`` —, the
+    hashes that occur more than once).
 
     A pass over the key columns only, so that a key repeated across chunks fails
     ``source_key_unique`` on every occurrence, as GX does within one chunk.
     """
-    parts = []
+    parts: list[np.ndarray] = []
+    rows = 0
     for raw in read_chunks(spec, landing, chunk_rows, columns=spec.key):
+        if len(raw) and int(raw[ROW_ID].iloc[0]) != rows + 1:  # element i must be data row i + 1
+            raise RuntimeError(f"{landing.path}: a chunk starts at row {raw[ROW_ID].iloc[0]}, not {rows + 1}")
         parts.append(key_hashes(raw, spec))
+        rows += len(raw)
     hashes = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
     repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
     return hashes, np.unique(hashes[repeated])
 
 
-def _repeated_keys(raw: pd.DataFrame, spec: SourceSpec, duplicated: np.ndarray) -> pd.DataFrame:
-    """Rows of this raw chunk whose key occurs more than once in the file."""
-    rows = raw.loc[np.isin(key_hashes(raw, spec), duplicated), ROW_ID]
+def _repeated_keys(raw: pd.DataFrame, spec: SourceSpec, duplicated: np.ndarray, in_file: np.ndarray) -> pd.DataFrame:
+    """Rows of this raw chunk whose key occurs more than once in the file.
+
+    A file row's hash is looked up in ``in_file`` (computed by :func:`file_key_hashes`)
+    rather than computed again; rows released from the quarantine (row ids below 1)
+    are hashed here.
+    """
+    if len(duplicated):
+        row_ids = raw[ROW_ID].to_numpy(dtype=np.int64)
+        from_file = row_ids >= 1
+        hashes = np.empty(len(raw), dtype=np.uint64)
+        hashes[from_file] = in_file[row_ids[from_file] - 1]
+        if not from_file.all():
+            hashes[~from_file] = key_hashes(raw[~from_file], spec)
+        repeated = np.isin(hashes, duplicated)
+    else:  # the usual case: no key occurs twice in the file
+        repeated = np.zeros(len(raw), dtype=bool)
+    rows = raw.loc[repeated, ROW_ID]
     return pd.DataFrame({ROW_ID: rows.to_numpy(), "rule": "source_key_unique",
                          "expectation": "expect_column_values_to_be_unique", "column": ",".join(spec.canonical_key)})
 
@@ -136,7 +156,7 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
             outcome = validator.validate(std, spec.suite, run_name=run_name, source=spec.name)
         _refuse_table_failures(outcome, spec, landing)
         chunk_failures = pd.concat([outcome.failures[FAILURE_COLUMNS],
-                                    _repeated_keys(raw, spec, duplicated)], ignore_index=True)
+                                    _repeated_keys(raw, spec, duplicated, in_file)], ignore_index=True)
         failures.append(chunk_failures)
         bad = std[ROW_ID].isin(chunk_failures[ROW_ID])
         rejected.append(raw[bad.to_numpy()])

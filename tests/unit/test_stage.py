@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from lifecycle.ingest.read import inspect_file, locate
-from lifecycle.ingest.stage import stage_source
+from lifecycle.ingest.stage import _repeated_keys, key_hashes, stage_source
 from lifecycle.privacy.keyring import generate_keyring
 from lifecycle.sources import load_sources
 
@@ -42,3 +42,15 @@ def test_key_repeated_in_another_chunk_fails_on_both_rows(tmp_path: Path) -> Non
     assert staged.rows_read == 6
     assert sorted(staged.failures.loc[staged.failures["rule"] == "source_key_unique", "row_id"]) == [2, 6]
     assert len(staged.parts) == 3 and sum(len(pd.read_parquet(p)) for p in staged.parts) == 4
+
+
+def test_repeated_keys_look_file_rows_up_and_hash_released_rows() -> None:
+    spec = load_sources()["feedback"]
+    file_rows = pd.DataFrame({"row_id": [1, 2, 3], "feedback_id": ["FB1", "FB2", "FB1"]})
+    in_file = key_hashes(file_rows, spec)
+    duplicated = in_file[[0]]  # FB1 occurs twice in the file
+    chunk = pd.DataFrame({"row_id": [3, -7, 2], "feedback_id": ["ignored: looked up by row", " FB1 ", "FB2"]})
+    found = _repeated_keys(chunk, spec, duplicated, in_file)
+    assert found["row_id"].tolist() == [3, -7]  # row 3 by its file hash; the released row hashed, cleaned
+    assert set(found["rule"]) == {"source_key_unique"}
+    assert _repeated_keys(chunk, spec, duplicated[:0], in_file).empty
