@@ -15,12 +15,12 @@ import inspect
 import os
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Protocol
 
+from bench.machine import MemoryWatch
 from lifecycle import pipeline, runs
 from lifecycle.ingest.stage import StagedSource
 from lifecycle.privacy.keyring import generate_keyring, write_keyring
@@ -33,15 +33,6 @@ STEPS = ("plan", "read", "standardise", "validate", "stage", "quarantine", "reso
 STAGING_STEPS = ("read", "standardise", "validate", "stage")
 PARTY_STEPS = ("resolve", "survive", "protect")
 NOT_BUILT = ("features", "decisions", "campaigns", "dispatch")
-
-
-class Steps(Protocol):
-    def step(self, name: str) -> AbstractContextManager[None]: ...
-
-
-class _Unmeasured:
-    def step(self, name: str) -> AbstractContextManager[None]:
-        return nullcontext()
 
 
 @dataclass
@@ -140,7 +131,7 @@ def stage_one(w: Wiring, plan: pipeline.RunPlan, source: str) -> StagedSource:
     return staged
 
 
-def _stage_all(w: Wiring, plan: pipeline.RunPlan, out: PipelineRun, memory: Steps) -> list[StagedSource]:
+def _stage_all(w: Wiring, plan: pipeline.RunPlan, out: PipelineRun, memory: MemoryWatch) -> list[StagedSource]:
     staged = []
     for name in plan.files:
         started = time.perf_counter()
@@ -154,7 +145,7 @@ def _stage_all(w: Wiring, plan: pipeline.RunPlan, out: PipelineRun, memory: Step
     return staged
 
 
-def _load(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: PipelineRun, memory: Steps) -> int:
+def _load(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: PipelineRun, memory: MemoryWatch) -> int:
     with memory.step("load customers"):
         out.customers = pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
     seconds = out.customers.get("seconds", {})
@@ -184,12 +175,11 @@ def _report(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: 
         runs.finish_run(conn, plan.run_id, "succeeded", summary, pipeline.now())
 
 
-def run_pipeline(w: Wiring, landing_dir: Path, as_of: date, label: str, memory: Steps | None = None) -> PipelineRun:
+def run_pipeline(w: Wiring, landing_dir: Path, as_of: date, label: str, memory: MemoryWatch) -> PipelineRun:
     """plan → stage per source → quarantine and gate → load customers → load facts → report.
 
-    ``memory`` (a :class:`bench.machine.MemoryWatch` inside a phase) gets each step's peak RSS.
+    ``memory``, inside its phase, records each step's peak RSS.
     """
-    memory = memory or _Unmeasured()
     out = PipelineRun(label, as_of.isoformat(), "running", None)
     clock = Stopwatch(out.steps)
     started = time.perf_counter()

@@ -272,12 +272,13 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
     all_records = pd.concat([g for g, _, _ in assigned], ignore_index=True)
     ids = np.unique(all_records["customer_id"].to_numpy(dtype=np.int64))
     new_ids = set(all_records.loc[all_records["is_new_customer"], "customer_id"].astype(int))
-    chunk_of = pd.Series(np.arange(len(ids)) // PARTY_CHUNK, index=ids)
-    groups = [(g, attrs, g["customer_id"].map(chunk_of).to_numpy()) for g, attrs, _ in assigned]
+    # ids is sorted: a record's slice is its customer's position in it, PARTY_CHUNK to a slice
+    groups = [(g, attrs, np.searchsorted(ids, g["customer_id"].to_numpy(dtype=np.int64)) // PARTY_CHUNK)
+              for g, attrs, _ in assigned]
     changed = conflicts = 0
     with deferred_indexes(conn, table_of(Customer), len(ids)), \
             deferred_indexes(conn, table_of(SourceLink), len(all_records)):
-        for number in range(int(chunk_of.max()) + 1 if len(ids) else 0):
+        for number in range(-(-len(ids) // PARTY_CHUNK)):
             part = [(g[chunk == number], attrs) for g, attrs, chunk in groups]
             part_ids = ids[number * PARTY_CHUNK:(number + 1) * PARTY_CHUNK]
             n_changed, n_conflicts = _apply_slice(conn, keystore, keyring, part, part_ids,

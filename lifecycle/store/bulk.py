@@ -112,7 +112,7 @@ class ForeignKeyCheck:
             wanted = pd.unique(np.concatenate(parts)) if parts else np.empty(0)
             missing = 0
             for start in range(0, len(wanted), IN_BATCH):
-                batch = [v.item() if isinstance(v, np.generic) else v for v in wanted[start:start + IN_BATCH]]
+                batch = wanted[start:start + IN_BATCH].tolist()  # numpy scalars become Python values
                 found = conn.execute(select(func.count()).select_from(parent.table)
                                      .where(parent.in_(batch))).scalar_one()
                 missing += len(batch) - int(found)
