@@ -1,5 +1,5 @@
 """Alembic environment: migrations run on a connection handed in by
-``lifecycle.store.db.migrate`` or, from the command line, on
+``lifecycle.store.db.upgrade`` or, from the command line, on
 ``LIFECYCLE_DATABASE_URL`` (``alembic -c alembic.ini upgrade head``)."""
 
 from alembic import context

@@ -88,7 +88,7 @@ class ForeignKeyCheck:
 
     SQLite checks a foreign key with a lookup per row; inside an upsert that was
     measured to nearly halve the insert rate. For a large load on SQLite the
-    connection's per-row enforcement is switched off (see :func:`bulk_transaction`)
+    connection's per-row enforcement is switched off (see :func:`write_transaction`)
     and this check takes its place: :meth:`note` collects the distinct referenced
     values of every chunk written, :meth:`verify` looks them up in their parent
     tables before the transaction commits and raises :class:`LoadIntegrityError`
@@ -122,30 +122,61 @@ class ForeignKeyCheck:
                     f"that do not exist (column {name}); nothing of the load was stored")
 
 
-@contextmanager
-def bulk_transaction(engine: Engine, table: Table, incoming_rows: int) -> Iterator[
-        tuple[Connection, ForeignKeyCheck | None]]:
-    """A transaction for loading about ``incoming_rows`` rows into ``table``.
+def set_based_foreign_keys(engine: Engine, incoming_rows: int) -> bool:
+    """Whether a write of about ``incoming_rows`` rows should check its foreign keys once,
+    set-based, instead of per row (SQLite, large loads)."""
+    return engine.dialect.name == "sqlite" and incoming_rows >= REBUILD_MIN_ROWS
 
-    On SQLite a large load (:data:`REBUILD_MIN_ROWS` or more) runs with per-row foreign
-    key enforcement off and yields a :class:`ForeignKeyCheck` for the loader to feed;
-    it is verified before the commit. ``PRAGMA foreign_keys`` only takes effect outside
-    a transaction, so it is set on the connection before ``BEGIN`` and restored after
-    the transaction ends, whatever its outcome. Elsewhere (PostgreSQL, small loads)
-    the database checks every row as usual and the check is ``None``.
+
+@contextmanager
+def write_transaction(engine: Engine, *, row_foreign_keys: bool = True) -> Iterator[Connection]:
+    """One transaction on its own connection; with ``row_foreign_keys=False`` (SQLite
+    only) the database does not check foreign keys per row inside it, and the writer
+    checks them set-based (:class:`ForeignKeyCheck`, :func:`check_foreign_keys`).
+
+    ``PRAGMA foreign_keys`` only takes effect outside a transaction, so it is set on
+    the connection before ``BEGIN`` and restored after the transaction ends, whatever
+    its outcome.
     """
-    deferred = engine.dialect.name == "sqlite" and incoming_rows >= REBUILD_MIN_ROWS and bool(table.foreign_keys)
+    relaxed = not row_foreign_keys and engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         # On the driver's connection: a statement through ``conn`` would begin a transaction.
         driver = conn.connection.driver_connection
-        if deferred:
+        if relaxed:
             driver.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
             with conn.begin():
-                check = ForeignKeyCheck(table) if deferred else None
-                yield conn, check
-                if check is not None:
-                    check.verify(conn)
+                yield conn
         finally:
-            if deferred:
+            if relaxed:
                 driver.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
+def check_foreign_keys(conn: Connection, table: Table) -> None:
+    """SQLite's own set-based check of every row of ``table`` (for writes made with
+    per-row enforcement off whose referenced values were not noted)."""
+    if conn.dialect.name != "sqlite" or not table.foreign_keys:
+        return
+    bad = conn.exec_driver_sql(f'PRAGMA foreign_key_check("{table.name}")').fetchall()
+    if bad:
+        parents = sorted({str(row[2]) for row in bad})
+        raise LoadIntegrityError(f"load into {table.name} left {len(bad)} row(s) referring to nothing in "
+                                 f"{', '.join(parents)}; nothing of the load was stored")
+
+
+@contextmanager
+def bulk_transaction(engine: Engine, table: Table, incoming_rows: int) -> Iterator[
+        tuple[Connection, ForeignKeyCheck | None]]:
+    """A transaction for loading about ``incoming_rows`` rows into ``table`` alone.
+
+    On SQLite a large load (:data:`REBUILD_MIN_ROWS` or more) runs with per-row foreign
+    key enforcement off and yields a :class:`ForeignKeyCheck` for the loader to feed;
+    it is verified before the commit. Elsewhere (PostgreSQL, small loads) the database
+    checks every row as usual and the check is ``None``.
+    """
+    deferred = set_based_foreign_keys(engine, incoming_rows) and bool(table.foreign_keys)
+    with write_transaction(engine, row_foreign_keys=not deferred) as conn:
+        check = ForeignKeyCheck(table) if deferred else None
+        yield conn, check
+        if check is not None:
+            check.verify(conn)

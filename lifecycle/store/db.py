@@ -1,14 +1,28 @@
-"""Engine set-up and schema migration, one code path for SQLite and PostgreSQL."""
+"""Engine set-up and schema migrations, one code path for SQLite and PostgreSQL.
+
+Migrations are an explicit step (``bank-lifecycle db upgrade``, run by the demo
+and by a deployment's set-up); building a context only *checks* that the
+schema is at the code's head revision and says what to run when it is not, so
+no process changes a production schema as a side effect of starting.
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+from lifecycle.errors import ConfigError
+
+
+def migrations_dir() -> Path:
+    """The Alembic scripts, wherever the platform is installed (repository or wheel)."""
+    module = importlib.import_module("migrations")
+    assert module.__file__ is not None
+    return Path(module.__file__).resolve().parent
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -43,13 +57,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic (idempotent)."""
-    from alembic import command
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with Alembic (idempotent)."""
+    from alembic import command
+
+    cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse a database whose schema is not at the code's head, naming what to run."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        state = "has no schema yet" if current is None else f"is at schema revision {current}"
+        raise ConfigError(f"the database {where} {state}; this version of the platform needs revision {head}: "
+                          "run `bank-lifecycle db upgrade`")

@@ -18,10 +18,12 @@ class IngestionRun(Base):
     as_of: Mapped[date] = mapped_column(index=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(12))  # running | succeeded | failed | skipped
+    status: Mapped[str] = mapped_column(String(12))  # lifecycle.status.RunStatus
     flow_run_id: Mapped[str | None] = mapped_column(String(36))
     summary: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(String(2000))
+    report_path: Mapped[str | None] = mapped_column(String(512))  # the steward's report, once written
+    reported_at: Mapped[datetime | None]
 
 
 class IngestedFile(Base):
@@ -40,7 +42,7 @@ class IngestedFile(Base):
     rows_read: Mapped[int]
     rows_loaded: Mapped[int]
     rows_quarantined: Mapped[int]
-    status: Mapped[str] = mapped_column(String(12))  # loading | loaded | refused (over an error budget) | superseded
+    status: Mapped[str] = mapped_column(String(12))  # lifecycle.status.FileStatus
     loaded_at: Mapped[datetime]
 
 
@@ -57,7 +59,7 @@ class QuarantinedRow(Base):
     source_key: Mapped[str | None] = mapped_column(String(64))
     failures: Mapped[list[Any]] = mapped_column(doc='[{"rule", "expectation", "column"}]')
     raw_enc: Mapped[bytes]
-    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # lifecycle.status.QuarantineStatus
     created_at: Mapped[datetime]
     released_at: Mapped[datetime | None]
     released_by: Mapped[str | None] = mapped_column(String(64))
@@ -94,4 +96,4 @@ class KeyRotation(Base):
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     rewrapped: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))  # lifecycle.status.RotationStatus

@@ -7,11 +7,12 @@ uses blind indexes (keyed HMAC), never plaintext.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Connection, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lifecycle.store.base import Base, BigId
@@ -98,3 +99,24 @@ class RelationshipManager(Base):
 
 
 Index("ix_customers_branch_rm", Customer.branch_code, Customer.rm_id)
+
+
+# The match rule a loader records on a source link that pointed to an erased
+# customer and now points to the new customer made for the returning record.
+ERASED_MATCH_RULE = "new_after_erasure"
+
+
+def erased_customer_ids(conn: Connection, among: Iterable[int] | None = None) -> set[int]:
+    """Ids of erased customers (optionally only those ``among`` the given ids).
+
+    Identity resolution must not link a source record to one of these: their key
+    is destroyed, so loading into them would fail or, worse, start a new PII
+    history under an erased identity.
+    """
+    stmt = select(Customer.customer_id).where(Customer.erased_at.is_not(None))
+    if among is not None:
+        ids = sorted({int(i) for i in among})
+        if not ids:
+            return set()
+        stmt = stmt.where(Customer.customer_id.in_(ids))
+    return {int(i) for i in conn.execute(stmt).scalars()}

@@ -1,0 +1,1 @@
+"""Alembic migrations of the canonical schema (packaged so an installed platform can upgrade its database)."""
