@@ -46,7 +46,7 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 contract: $(STAMP)
-	$(BIN)/python -m lifecycle.quality.contract --out docs/input-contract.md --readme README.md
+	$(BIN)/python -m lifecycle.integration.quality.contract --out docs/input-contract.md --readme README.md
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

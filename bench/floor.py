@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, Text
 
-from lifecycle.ingest.read import locate
-from lifecycle.sources import SourcesConfig, SourceSpec
+from lifecycle.integration.read import locate
+from lifecycle.integration.sources import SourcesConfig, SourceSpec
 from lifecycle.store.upsert import BATCH_ROWS
 
 

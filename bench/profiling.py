@@ -18,17 +18,17 @@ import pstats
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from bench.runner import PARTY_STEPS, STAGING_STEPS, PipelineRun, stage_one
-from lifecycle import pipeline
-from lifecycle.ingest.read import locate
-from lifecycle.ingest.stage import PARTY_ENTITIES, StagedSource
-from lifecycle.sources import SourcesConfig
-from tasks.wiring import Wiring
+from bench.runner import PARTY_STEPS, STAGING_STEPS, PipelineRun
+from lifecycle.bootstrap import Context
+from lifecycle.integration.read import locate
+from lifecycle.integration.service import run_day
+from lifecycle.integration.sources import SourcesConfig
+from lifecycle.integration.stage import PARTY_ENTITIES
+from lifecycle.steps import detail_of, kind_of
 
 TOP = 40
 OWNER_SOURCES = {"balance": "account", "transaction": "account"}  # entity -> entity of the owner lookup
@@ -147,41 +147,33 @@ def available_profiler(requested: str = "auto") -> str:
     return "pyinstrument" if importlib.util.find_spec("pyinstrument") else "cprofile"
 
 
-def replay(w: Wiring, landing_dir: Path, as_of: Any, target: Target, names: list[str],
-           profiler: str) -> tuple[float, list[str], str]:
-    """Run the pipeline on ``names`` of ``landing_dir`` up to ``target`` and profile that call only."""
-    def make_plan() -> pipeline.RunPlan:
-        return pipeline.plan(w.engine, w.sources, landing_dir, as_of, flow_run_id="bench-profile", only=names)
+class _ProfileTarget:
+    """A :class:`~lifecycle.steps.Step` that profiles the one step ``target`` names and
+    runs every other step as a plain call."""
 
-    if target.kind == "plan":
-        return profile_call(make_plan, profiler)
-    plan = make_plan()
-    staged: list[StagedSource] = []
-    for name in plan.files:
-        if target.kind == "stage" and name == target.source:
-            return profile_call(partial(stage_one, w, plan, name), profiler)
-        staged.append(stage_one(w, plan, name))
+    def __init__(self, target: Target, profiler: str) -> None:
+        self.target, self.profiler = target, profiler
+        self.found: tuple[float, list[str], str] | None = None
 
-    def gate() -> None:
-        pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
+    def _is_target(self, name: str) -> bool:
+        kind, detail = kind_of(name), detail_of(name)
+        wanted = {"plan": ("plan", None), "stage": ("stage-source", self.target.source),
+                  "quarantine": ("register-files", None), "customers": ("load-customers", None),
+                  "facts": ("load-facts", self.target.source), "report": ("report", None)}[self.target.kind]
+        return kind == wanted[0] and (wanted[1] is None or detail == wanted[1])
 
-    if target.kind == "quarantine":
-        return profile_call(gate, profiler)
-    gate()
+    def __call__(self, name: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if self.found is not None or not self._is_target(name):
+            return fn(*args, **kwargs)
+        box: list[Any] = []
+        self.found = profile_call(lambda: box.append(fn(*args, **kwargs)), self.profiler)
+        return box[0]
 
-    def customers() -> dict[str, object]:
-        return pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
 
-    if target.kind == "customers":
-        return profile_call(customers, profiler)
-    customers()
-    for fact in pipeline.fact_order(staged):
-        if target.kind == "facts" and fact.spec.name == target.source:
-            return profile_call(partial(pipeline.load_facts, w.engine, w.keystore, w.keyring, plan, fact), profiler)
-        pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
-
-    def report() -> None:
-        pipeline.report(w.engine, plan, staged)
-        w.quality_gate.build_data_docs()
-
-    return profile_call(report, profiler)
+def replay(ctx: Context, as_of: Any, target: Target, names: list[str], profiler: str) -> tuple[float, list[str], str]:
+    """Run the day on ``names`` of the context's landing zone and profile ``target``'s step only."""
+    steps = _ProfileTarget(target, profiler)
+    run_day(ctx, as_of, only=names, flow_run_id="bench-profile", step=steps)
+    if steps.found is None:
+        raise RuntimeError(f"the replay never ran the step of {target.label}")
+    return steps.found

@@ -1,6 +1,6 @@
 """What the full run got right: identity resolution and the quarantine, against the truth.
 
-* Identity: pairwise precision and recall (:mod:`lifecycle.evaluation`) of the
+* Identity: pairwise precision and recall (:mod:`lifecycle.integration.evaluation`) of the
   store's source links against ``truth/identities.csv``, leaving out records whose
   key carries a planted flaw (as the truth's documentation asks).
 * Quarantine reconciliation per source: rows read = loaded + quarantined (from
@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from lifecycle.evaluation import pairwise_scores
+from lifecycle.integration.evaluation import pairwise_scores
 from lifecycle.store.models import IngestedFile, QuarantinedRow, SourceLink
 
 

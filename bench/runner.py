@@ -1,31 +1,35 @@
-"""Run the daily pipeline the way the flow does, without Prefect, and time every step.
+"""Run the day's integration the way the flow does, without Prefect, and time every step.
 
-The steps are :mod:`lifecycle.pipeline`'s own functions, wired by
-:func:`tasks.wiring.bootstrap` exactly as the Prefect tasks wire them. Step
-seconds come from the timings the pipeline records (``StagedSource.timings``
-for read/standardise/validate/stage, ``load_customers(...)["seconds"]`` for
-resolve/survive/protect/load); the benchmark adds only what the pipeline does
-not time itself: planning, the quarantine and gate, the fact loads and the
-run report. ``other`` is the rest of the wall time (bookkeeping between steps).
+The benchmark calls :func:`lifecycle.integration.service.run_day` — the same
+definition of the day the flow runs — on a context from
+:func:`lifecycle.bootstrap.build_context`, passing a :class:`BenchSteps` that
+times each step and records its peak memory. Step seconds come from the
+timings the services record (``StagedSource.timings`` for
+read/standardise/validate/stage, the customers' load's ``seconds`` for
+resolve/survive/protect/load); the wrapper adds what they do not time
+themselves: planning, the quarantine and gate, the fact loads and the run
+report. ``other`` is the rest of the wall time (bookkeeping between steps, the
+commit).
 """
 
 from __future__ import annotations
 
-import inspect
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bench.machine import MemoryWatch
-from lifecycle import pipeline, runs
-from lifecycle.ingest.stage import StagedSource
-from lifecycle.privacy.keyring import generate_keyring, write_keyring
-from lifecycle.timing import Stopwatch
-from tasks.wiring import Wiring, bootstrap, reset
+from lifecycle.bootstrap import Context, build_context, upgrade_stores
+from lifecycle.integration.loading import FileCounts
+from lifecycle.integration.service import run_day
+from lifecycle.integration.stage import StagedSource
+from lifecycle.privacy.keyring import Keyring, generate_keyring, write_keyring
+from lifecycle.settings import Settings
+from lifecycle.steps import detail_of, kind_of
 
 # Steps of the pipeline in the order they run; the first six are the brief's stages.
 STEPS = ("plan", "read", "standardise", "validate", "stage", "quarantine", "resolve", "survive", "protect", "load",
@@ -67,43 +71,38 @@ class PipelineRun:
         return asdict(self)
 
 
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration, then restore them (and the wiring)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    reset()
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-        reset()
-
-
-def run_settings(home: Path, database_url: str, landing_dir: Path, keystore_url: str | None = None) -> dict[str, str]:
-    """The LIFECYCLE_* variables of one benchmark home, with a development keyring; the key
-    store is ``keystore_url`` or a SQLite file in the home (the embedded default)."""
+def run_settings(home: Path, database_url: str, landing_dir: Path, keystore_url: str | None = None) -> Settings:
+    """The settings of one benchmark home; the key store is ``keystore_url`` or a SQLite
+    file in the home (the embedded default)."""
     home.mkdir(parents=True, exist_ok=True)
-    keyring = home / "dev-keyring.json"
-    if not keyring.exists():
-        write_keyring(generate_keyring(development_only=True), keyring)
-    return {"LIFECYCLE_HOME": str(home.resolve()), "LIFECYCLE_DATABASE_URL": database_url,
-            "LIFECYCLE_KEYRING_FILE": str(keyring.resolve()), "LIFECYCLE_LANDING_DIR": str(landing_dir.resolve()),
-            "LIFECYCLE_KEYSTORE_URL": keystore_url or f"sqlite:///{(home / 'keystore.db').resolve()}",
-            "GX_ANALYTICS_ENABLED": "False"}
+    return Settings(home=home.resolve(), database_url=database_url, landing_dir=landing_dir.resolve(),
+                    keystore_url=keystore_url or f"sqlite:///{(home / 'keystore.db').resolve()}")
 
 
-def warm_up() -> tuple[Wiring, float]:
-    """Bootstrap (migrations, key store) and open the GX context: not part of a daily run's steps."""
+def bench_keyring(home: Path) -> Keyring:
+    """A development keyring kept in the home (so a replay can read what a run wrote)."""
+    path = home / "dev-keyring.json"
+    if not path.exists():
+        write_keyring(generate_keyring(development_only=True), path)
+    return Keyring.from_file(path)
+
+
+def warm_up(settings: Settings) -> tuple[Context, float]:
+    """Create the schemas, build the context, open the keyring and the GX context: not
+    part of a daily run's steps."""
     started = time.perf_counter()
-    wiring = bootstrap()
-    _ = wiring.keyring
-    _ = wiring.quality_gate
-    return wiring, time.perf_counter() - started
+    upgrade_stores(settings)
+    ctx = build_context(settings, keyring=bench_keyring(Path(settings.home)))
+    _ = ctx.keyring
+    _ = ctx.gate
+    return ctx, time.perf_counter() - started
+
+
+def with_landing(ctx: Context, landing_dir: Path) -> Context:
+    """The same stores, keyring and gate, reading another landing zone (the incremental day)."""
+    settings = ctx.settings.model_copy(update={"landing_dir": landing_dir.resolve()})
+    return build_context(settings, engine=ctx.engine, keystore=ctx.keystore, keyring=ctx.keyring, gate=ctx.gate,
+                         clock=ctx.clock, sources=ctx.sources)
 
 
 def _source_timing(s: StagedSource, wall: float) -> SourceTiming:
@@ -112,97 +111,72 @@ def _source_timing(s: StagedSource, wall: float) -> SourceTiming:
     return SourceTiming(s.spec.name, s.spec.entity, s.rows_read, s.rows_failed, seconds)
 
 
-def stage_one(w: Wiring, plan: pipeline.RunPlan, source: str) -> StagedSource:
-    """``pipeline.stage`` for one source, with the arguments the stage task passes.
-
-    Passed by name, from what the signature asks for: the step's arguments are
-    still growing (the key store arrived with quarantine release), and the
-    benchmark should follow the pipeline rather than pin one version of it.
-    """
-    available: dict[str, object] = {
-        "engine": w.engine, "keystore": w.keystore, "plan_": plan, "sources": w.sources, "source": source,
-        "validator": w.quality_gate, "keyring": w.keyring, "staging_root": Path(w.settings.home) / "staging",
-        "chunk_rows": w.settings.chunk_rows}
-    wanted = inspect.signature(pipeline.stage).parameters
-    missing = [p for p in wanted if p not in available]
-    if missing:
-        raise TypeError(f"the benchmark does not know how to pass {missing} to lifecycle.pipeline.stage")
-    staged: StagedSource = pipeline.stage(**{p: available[p] for p in wanted})  # type: ignore[arg-type]
-    return staged
+MEMORY_STEPS = {"stage-source": "stage {}", "register-files": "quarantine and gate", "quality-gate": None,
+                "load-customers": "load customers", "load-facts": "load {}", "report": "report"}
+QUARANTINE_KINDS = ("quality-gate", "register-files", "record-refusal")
 
 
-def _stage_all(w: Wiring, plan: pipeline.RunPlan, out: PipelineRun, memory: MemoryWatch) -> list[StagedSource]:
-    staged = []
-    for name in plan.files:
+class BenchSteps:
+    """A :class:`~lifecycle.steps.Step` that times each step into a :class:`PipelineRun`.
+
+    Memory is measured per leaf step (``load`` encloses the loads it runs; its own
+    share — registration aside — is the commit, counted in ``other``)."""
+
+    def __init__(self, out: PipelineRun, memory: MemoryWatch) -> None:
+        self.out, self.memory, self.loaded = out, memory, 0
+
+    def __call__(self, name: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        kind, detail = kind_of(name), detail_of(name)
+        label = MEMORY_STEPS.get(kind)
         started = time.perf_counter()
-        with memory.step(f"stage {name}"):
-            s = stage_one(w, plan, name)
-        staged.append(s)
-        timing = _source_timing(s, time.perf_counter() - started)
-        out.sources.append(timing)
-        for step in STAGING_STEPS:
-            out.steps[step] += timing.seconds[step]
-    return staged
+        with self.memory.step(label.format(detail)) if label else nullcontext():
+            result = fn(*args, **kwargs)
+        self._record(kind, detail, result, time.perf_counter() - started)
+        return result
+
+    def _record(self, kind: str, detail: str | None, result: Any, seconds: float) -> None:
+        out = self.out
+        if kind == "plan":
+            out.steps["plan"] += seconds
+            out.run_id = result.run_id
+        elif kind == "stage-source":
+            timing = _source_timing(result, seconds)
+            out.sources.append(timing)
+            for step in STAGING_STEPS:
+                out.steps[step] += timing.seconds[step]
+        elif kind in QUARANTINE_KINDS:
+            out.steps["quarantine"] += seconds
+        elif kind == "load-customers":
+            out.customers = result
+            for step in (*PARTY_STEPS, "load"):
+                out.steps[step] += float(result.get("seconds", {}).get(step, 0.0))
+            self.loaded += int(result.get("records", 0))
+        elif kind == "load-facts":
+            assert isinstance(result, FileCounts)
+            next(t for t in out.sources if t.source == detail).seconds["load"] = seconds
+            out.steps["load"] += seconds
+            self.loaded += result.rows_loaded
+        elif kind == "report":
+            out.steps["report"] += seconds
 
 
-def _load(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: PipelineRun, memory: MemoryWatch) -> int:
-    with memory.step("load customers"):
-        out.customers = pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged)
-    seconds = out.customers.get("seconds", {})
-    assert isinstance(seconds, dict)
-    for step in (*PARTY_STEPS, "load"):
-        out.steps[step] += float(seconds.get(step, 0.0))
-    loaded = int(str(out.customers.get("records", 0)))
-    by_name = {t.source: t for t in out.sources}
-    for fact in pipeline.fact_order(staged):
-        started = time.perf_counter()
-        with memory.step(f"load {fact.spec.name}"):
-            loaded += pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
-        seconds_fact = time.perf_counter() - started
-        by_name[fact.spec.name].seconds["load"] = seconds_fact
-        out.steps["load"] += seconds_fact
-    return loaded
-
-
-def _report(w: Wiring, plan: pipeline.RunPlan, staged: list[StagedSource], out: PipelineRun) -> None:
-    """The flow's tail: the steward's report rows, the Data Docs site, the run's summary."""
-    pipeline.report(w.engine, plan, staged)
-    w.quality_gate.build_data_docs()
-    summary: dict[str, object] = {"run_id": plan.run_id, "as_of": plan.as_of.isoformat(), "status": "succeeded",
-               "sources": {s.spec.name: {"rows_read": s.rows_read, "rows_failed": s.rows_failed} for s in staged},
-               "loaded": {k: v for k, v in out.customers.items() if k != "seconds"}}
-    with w.engine.begin() as conn:
-        runs.finish_run(conn, plan.run_id, "succeeded", summary, pipeline.now())
-
-
-def run_pipeline(w: Wiring, landing_dir: Path, as_of: date, label: str, memory: MemoryWatch) -> PipelineRun:
-    """plan → stage per source → quarantine and gate → load customers → load facts → report.
+def run_pipeline(ctx: Context, as_of: date, label: str, memory: MemoryWatch) -> PipelineRun:
+    """The day's integration (plan → stage → gate → load → report), timed per step.
 
     ``memory``, inside its phase, records each step's peak RSS.
     """
     out = PipelineRun(label, as_of.isoformat(), "running", None)
-    clock = Stopwatch(out.steps)
+    steps = BenchSteps(out, memory)
     started = time.perf_counter()
     try:
-        with clock("plan"):
-            plan = pipeline.plan(w.engine, w.sources, landing_dir, as_of, flow_run_id=f"bench-{label}")
-        out.run_id = plan.run_id
-        staged = _stage_all(w, plan, out, memory)
-        with clock("quarantine"), memory.step("quarantine and gate"):
-            pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
-        loaded = _load(w, plan, staged, out, memory)
-        with clock("report"), memory.step("report"):
-            _report(w, plan, staged, out)
-        out.status = "succeeded" if plan.files else "skipped"
+        result = run_day(ctx, as_of, flow_run_id=f"bench-{label}", step=steps)
+        out.status = str(result.status)
     except Exception as exc:  # the report says what failed; the caller decides whether to go on
         out.status, out.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        loaded = 0
     out.wall_seconds = time.perf_counter() - started
     out.steps["other"] = max(0.0, out.wall_seconds - sum(v for k, v in out.steps.items() if k != "other"))
-    out.rows = _rows(out, loaded)
+    out.rows = _rows(out, steps.loaded if out.status == "succeeded" else 0)
     return out
-
-
 def _rows(out: PipelineRun, loaded: int) -> dict[str, int]:
     read = sum(t.rows_read for t in out.sources)
     failed = sum(t.rows_failed for t in out.sources)

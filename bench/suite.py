@@ -30,10 +30,10 @@ from bench.machine import MemoryWatch, load_average, machine_info, rusage_peaks
 from bench.profiling import available_profiler, choose_target, needed_sources, replay, sample_landing, slowest_step
 from bench.quality import identity_quality, quarantine_reconciliation
 from bench.report import latest_stem, report_stem, write_report
-from bench.runner import PipelineRun, environment, run_pipeline, run_settings, warm_up
+from bench.runner import PipelineRun, run_pipeline, run_settings, warm_up, with_landing
 from bench.scales import Scale
+from lifecycle.integration.sources import SourcesConfig
 from lifecycle.privacy.fields import bench_encrypt
-from lifecycle.sources import SourcesConfig
 from lifecycle.store.db import make_engine
 
 T = TypeVar("T")
@@ -87,25 +87,23 @@ def _pipeline_runs(opts: Options, db: Database, work: Path, full: Extract, delta
                    r: dict[str, Any], errors: dict[str, str]) -> tuple[SourcesConfig, PipelineRun]:
     """Full run, its quality checks and the incremental day on one database; returns the
     sources configuration and the full run."""
-    with key_store(opts, db, work, opts.scale.name) as keys, \
-            environment(run_settings(work / "home", db.url, full.landing_dir, keys)):
+    with key_store(opts, db, work, opts.scale.name) as keys:
         r["key_store"] = "SQLite file in the run's home" if keys is None else "a PostgreSQL database of its own"
-        wiring, r["setup_seconds"] = warm_up()
-        r["chunk_rows"] = wiring.settings.chunk_rows
+        ctx, r["setup_seconds"] = warm_up(run_settings(work / "home", db.url, full.landing_dir, keys))
+        r["chunk_rows"] = ctx.settings.chunk_rows
         with memory.phase("full run"):
-            first: PipelineRun = run_pipeline(wiring, full.landing_dir, full.as_of, "full", memory)
+            first: PipelineRun = run_pipeline(ctx, full.as_of, "full", memory)
         r["full_run"] = first.to_dict()
         if first.status == "succeeded" and first.run_id:
             run_id = first.run_id
-            r["identity"] = _attempt(errors, "identity", lambda: identity_quality(wiring.engine, full.truth_dir))
+            r["identity"] = _attempt(errors, "identity", lambda: identity_quality(ctx.engine, full.truth_dir))
             r["quarantine"] = _attempt(errors, "quarantine",
-                                       lambda: quarantine_reconciliation(wiring.engine, run_id, full.truth_dir))
+                                       lambda: quarantine_reconciliation(ctx.engine, run_id, full.truth_dir))
             with memory.phase("incremental run"):
-                second = run_pipeline(wiring, delta.landing_dir, delta.as_of, "incremental", memory)
+                second = run_pipeline(with_landing(ctx, delta.landing_dir), delta.as_of, "incremental", memory)
             r["incremental_run"] = second.to_dict()
-        sources = wiring.sources
-        wiring.engine.dispose()
-        wiring.keystore.engine.dispose()
+        sources = ctx.sources
+        ctx.dispose()
     return sources, first
 
 
@@ -135,16 +133,14 @@ def _profile(opts: Options, work: Path, full: Extract, run: PipelineRun, stem: s
     db = fresh_database(opts.database_url, work / "profile", f"{opts.scale.name}_profile")
     landing = work / "profile-landing"
     try:
-        with key_store(opts, db, work, f"{opts.scale.name}_profile") as keys, \
-                environment(run_settings(work / "profile-home", db.url, landing, keys)):
-            wiring, _ = warm_up()
-            names = needed_sources(target, wiring.sources)
-            sample = 2 * wiring.settings.chunk_rows
+        with key_store(opts, db, work, f"{opts.scale.name}_profile") as keys:
+            ctx, _ = warm_up(run_settings(work / "profile-home", db.url, landing, keys))
+            names = needed_sources(target, ctx.sources)
+            sample = 2 * ctx.settings.chunk_rows
             cut = target.source if target.kind in ("stage", "facts") else None
-            cut_rows = sample_landing(full.landing_dir, landing, wiring.sources, names, full.as_of, cut, sample)
-            seconds, top, text = replay(wiring, landing, full.as_of, target, names, profiler)
-            wiring.engine.dispose()
-            wiring.keystore.engine.dispose()
+            cut_rows = sample_landing(full.landing_dir, landing, ctx.sources, names, full.as_of, cut, sample)
+            seconds, top, text = replay(ctx, full.as_of, target, names, profiler)
+            ctx.dispose()
     finally:
         discard(db, opts.database_url)
     path = opts.out_dir / f"{stem}.profile.txt"

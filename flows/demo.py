@@ -45,10 +45,15 @@ def main(argv: list[str] | None = None) -> int:
 
     generated = _prepare(args.home.resolve(), args.customers, args.seed, args.as_of, args.flaw_rate)
     from flows.daily import daily_lifecycle
+    from lifecycle.bootstrap import upgrade_stores
     from lifecycle.settings import get_settings
 
-    first = daily_lifecycle(args.as_of)
-    second = daily_lifecycle(args.as_of)
+    from tasks.ephemeral import local_api
+
+    upgrade_stores()  # what `bank-lifecycle db upgrade` does: the schema is an explicit step
+    with local_api():  # a Prefect API that cannot outlive this process
+        first = daily_lifecycle(args.as_of)
+        second = daily_lifecycle(args.as_of)
     settings = get_settings()
     print()
     print(f"daily run {args.as_of}: {first['status']}; second run of the same day: {second['status']}")

@@ -9,6 +9,7 @@ No secret has a default: the keyring comes from ``LIFECYCLE_KEYRING`` (JSON),
 
 from __future__ import annotations
 
+import importlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,7 +59,14 @@ class Settings(BaseSettings):
 
     @property
     def resolved_suites_dir(self) -> Path:
-        return self.suites_dir or Path(__file__).resolve().parent.parent / "expectations"
+        return self.suites_dir or packaged_suites_dir()
+
+
+def packaged_suites_dir() -> Path:
+    """The GX suites shipped with the platform (the ``expectations`` package)."""
+    module = importlib.import_module("expectations")
+    assert module.__file__ is not None
+    return Path(module.__file__).resolve().parent
 
 
 @lru_cache(maxsize=1)

@@ -7,22 +7,31 @@ task touching the stores, neither persist results nor hash inputs for caching.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import ParamSpec, TypeVar
 
-from prefect import get_run_logger
+from prefect import Task, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
-from lifecycle import pipeline
-from lifecycle.protection import erasure, retention, rotation
-from tasks.ingest import pii_safe_task
-from tasks.wiring import bootstrap
+from lifecycle.protection import erasure, purge, rotation
+from tasks.context import flow_context
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def pii_safe_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task that neither persists its result nor hashes its inputs for a cache key."""
+    return task(name=name, persist_result=False, cache_policy=NO_CACHE)
 
 
 @pii_safe_task("rewrap-data-keys")
 def rewrap_data_keys(batch_size: int) -> dict[str, object]:
     """Re-wrap every stored key under the keyring's active version, batch by batch."""
-    w = bootstrap()
-    keyring = w.keyring
+    ctx = flow_context()
+    keyring = ctx.keyring
     log = get_run_logger()
     log.info("re-wrapping stored keys under master key version %d (keyring versions %s), %d per batch",
              keyring.active_version, sorted(keyring.master_keys), batch_size)
@@ -30,7 +39,7 @@ def rewrap_data_keys(batch_size: int) -> dict[str, object]:
     def progress(p: rotation.BatchProgress) -> None:
         log.info("batch %d (%s): %d re-wrapped, %d of %d done", p.batch, p.kind, p.rewrapped, p.done, p.total)
 
-    result = rotation.rotate_master_key(w.engine, w.keystore, keyring, batch_size=batch_size, on_batch=progress)
+    result = rotation.rotate_master_key(ctx.engine, ctx.keystore, keyring, batch_size=batch_size, on_batch=progress)
     if result.interrupted:
         log.warning("earlier rotation(s) %s had stopped mid-way: this run completed them", result.interrupted)
     log.info("rotation %d: %d keys re-wrapped in %d batches (%s); keys on other versions: %d; "
@@ -46,8 +55,8 @@ def rewrap_data_keys(batch_size: int) -> dict[str, object]:
 @pii_safe_task("erase-customer-data")
 def erase_customer_data(customer_ref: str, requested_by: str, reason: str) -> dict[str, object]:
     """Crypto-shred one customer and clear their PII from the main database."""
-    w = bootstrap()
-    result = erasure.erase_customer(w.engine, w.keystore, customer_ref, requested_by, reason, pipeline.now())
+    ctx = flow_context()
+    result = erasure.erase_customer(ctx.engine, ctx.keystore, customer_ref, requested_by, reason, ctx.clock.now())
     log = get_run_logger()
     if result.already_erased:
         log.info("customer %s was already erased at %s; data key destroyed by this run: %s", customer_ref,
@@ -60,15 +69,15 @@ def erase_customer_data(customer_ref: str, requested_by: str, reason: str) -> di
     return result.as_dict()
 
 
-@pii_safe_task("load-retention-policy")
-def load_retention_policy(retention_file: str | None) -> retention.RetentionPolicy:
-    return retention.load_retention(retention_file)
+@pii_safe_task("load-purge-policy")
+def load_purge_policy(purge_file: str | None) -> purge.PurgePolicy:
+    return purge.load_purge_policy(purge_file)
 
 
 @pii_safe_task("purge-landing-files")
 def purge_landing_files(days: int, today: date) -> int:
-    w = bootstrap()
-    deleted = retention.purge_landing(w.settings.resolved_landing_dir, today, days)
+    ctx = flow_context()
+    deleted = purge.purge_landing(ctx.settings.resolved_landing_dir, today, days)
     get_run_logger().info("landing: %d day folder(s) older than %d days deleted%s", len(deleted), days,
                           f" ({deleted[0]} … {deleted[-1]})" if deleted else "")
     return len(deleted)
@@ -76,8 +85,8 @@ def purge_landing_files(days: int, today: date) -> int:
 
 @pii_safe_task("purge-quarantine")
 def purge_quarantine(days: int) -> dict[str, int]:
-    w = bootstrap()
-    purged = retention.purge_quarantine(w.engine, w.keystore, pipeline.now(), days)
+    ctx = flow_context()
+    purged = purge.purge_quarantine(ctx.engine, ctx.keystore, ctx.clock.now(), days)
     get_run_logger().info("quarantine: %d row(s) older than %d days deleted, %d run key(s) destroyed",
                           purged.rows, days, purged.run_keys)
     return {"quarantine_rows": purged.rows, "run_keys": purged.run_keys}
@@ -85,8 +94,8 @@ def purge_quarantine(days: int) -> dict[str, int]:
 
 @pii_safe_task("clear-delivered-message-bodies")
 def clear_delivered_message_bodies(days: int) -> int:
-    w = bootstrap()
-    cleared = retention.clear_delivered_bodies(w.engine, pipeline.now(), days)
+    ctx = flow_context()
+    cleared = purge.clear_delivered_bodies(ctx.engine, ctx.clock.now(), days)
     get_run_logger().info("care messages: %d body(ies) of messages sent more than %d days ago cleared",
                           cleared, days)
     return cleared

@@ -31,7 +31,6 @@ customer (see :func:`erased_customer_ids` and ``ERASED_MATCH_RULE``).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,10 +50,7 @@ from lifecycle.store.models import (
     RetentionTask,
     SourceLink,
 )
-
-# The match rule a loader records on a source link that pointed to an erased
-# customer and now points to the new customer made for the returning record.
-ERASED_MATCH_RULE = "new_after_erasure"
+from lifecycle.store.parties import erased_customer_ids
 
 CLEARED_COLUMNS = (
     "name_enc", "id_no_enc", "mobile_enc", "email_enc", "address_enc", "birth_date_enc", "legal_rep_name_enc",
@@ -85,22 +81,6 @@ class ErasureResult:
                 "erased_at": self.erased_at.isoformat(), "key_destroyed": self.key_destroyed,
                 "cards_cleared": self.cards_cleared, "messages_cancelled": self.messages_cancelled,
                 "tasks_cancelled": self.tasks_cancelled, "quarantine_rows_deleted": self.quarantine_rows_deleted}
-
-
-def erased_customer_ids(conn: Connection, among: Iterable[int] | None = None) -> set[int]:
-    """Ids of erased customers (optionally only those ``among`` the given ids).
-
-    Identity resolution must not link a source record to one of these: their key
-    is destroyed, so loading into them would fail or, worse, start a new PII
-    history under an erased identity.
-    """
-    stmt = select(Customer.customer_id).where(Customer.erased_at.is_not(None))
-    if among is not None:
-        ids = sorted({int(i) for i in among})
-        if not ids:
-            return set()
-        stmt = stmt.where(Customer.customer_id.in_(ids))
-    return {int(i) for i in conn.execute(stmt).scalars()}
 
 
 def _clear_cards(conn: Connection, customer_id: int) -> int:

@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Row, func, insert, select
 
 from lifecycle.errors import KeyringError
-from lifecycle.ingest.standardize import clean_mobile, clean_upper
+from lifecycle.integration.standardize import clean_mobile, clean_upper
 from lifecycle.privacy.blind_index import blind_index
 from lifecycle.privacy.envelope import unwrap_data_key
 from lifecycle.privacy.fields import decrypt_field

@@ -42,8 +42,8 @@ from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 
 from lifecycle.privacy.envelope import rewrap_data_keys
 from lifecycle.privacy.keyring import Keyring
-from lifecycle.runs import run_number
-from lifecycle.store.keystore import CustomerKey, KeyBase, KeyStore, RunKey
+from lifecycle.status import RotationStatus
+from lifecycle.store.keystore import CustomerKey, KeyBase, KeyStore, RunKey, run_number
 from lifecycle.store.models import KeyRotation
 
 DEFAULT_BATCH_SIZE = 10_000
@@ -153,12 +153,12 @@ def rewrap_batch(keystore: KeyStore, keyring: Keyring, kind: KeyKind, after: obj
 
 def _start(engine: Engine, to_version: int, now: datetime) -> tuple[int, list[int]]:
     with engine.begin() as conn:
-        stale = conn.execute(select(KeyRotation.id).where(KeyRotation.status == "running")).scalars().all()
+        stale = conn.execute(select(KeyRotation.id).where(KeyRotation.status == RotationStatus.RUNNING)).scalars().all()
         if stale:
             conn.execute(update(KeyRotation).where(KeyRotation.id.in_(stale))
-                         .values(status="interrupted", finished_at=now))
+                         .values(status=RotationStatus.INTERRUPTED, finished_at=now))
         result = conn.execute(insert(KeyRotation).values(to_version=to_version, started_at=now, rewrapped=0,
-                                                         status="running"))
+                                                         status=RotationStatus.RUNNING))
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0]), [int(i) for i in stale]
@@ -203,12 +203,13 @@ def rotate_master_key(engine: Engine, keystore: KeyStore, keyring: Keyring, *,
                 if on_batch is not None:
                     on_batch(BatchProgress(kind.name, batches, n, rewrapped[kind.name], total))
     except BaseException:
-        _record(engine, rotation_id, sum(rewrapped.values()), "failed", clock())
+        _record(engine, rotation_id, sum(rewrapped.values()), RotationStatus.FAILED, clock())
         raise
     in_use = versions_in_use(keystore)
     result = RotationResult(rotation_id, active, rewrapped, batches, in_use,
                             retirable_versions(keyring, in_use), interrupted)
     # Keys wrapped meanwhile by a process still holding the previous keyring are
     # left on the old version: the run says so instead of claiming success.
-    _record(engine, rotation_id, result.total, "succeeded" if result.stale == 0 else "incomplete", clock())
+    _record(engine, rotation_id, result.total,
+            RotationStatus.SUCCEEDED if result.stale == 0 else RotationStatus.INCOMPLETE, clock())
     return result

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle import pipeline
+from lifecycle.bootstrap import upgrade_stores
+from lifecycle.integration.service import DayResult, run_day
 from lifecycle.privacy.keyring import generate_keyring, write_keyring
 
 AS_OF = "2026-06-30"
@@ -29,7 +30,7 @@ def generated_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _use_home(mp: pytest.MonkeyPatch, home: Path, landing: Path) -> None:
     """Point the settings at ``home`` (database, reports, keyring) and ``landing``."""
-    from tasks.wiring import reset
+    from tasks.context import reset
 
     home.mkdir(parents=True, exist_ok=True)
     keyring = home / "keyring.json"
@@ -39,6 +40,7 @@ def _use_home(mp: pytest.MonkeyPatch, home: Path, landing: Path) -> None:
     mp.setenv("LIFECYCLE_KEYRING_FILE", str(keyring))
     mp.setenv("LIFECYCLE_LANDING_DIR", str(landing))
     reset()
+    upgrade_stores()  # what `bank-lifecycle db upgrade` does before a first run
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +52,7 @@ def use_home() -> Callable[[pytest.MonkeyPatch, Path, Path], None]:
 @pytest.fixture
 def lifecycle_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path) -> Iterator[Path]:
     """Settings for one test: its own home, database and keyring; the generated landing zone."""
-    from tasks.wiring import reset
+    from tasks.context import reset
 
     _use_home(monkeypatch, tmp_path / "home", generated_bank / "landing")
     yield tmp_path / "home"
@@ -66,21 +68,13 @@ def prefect_api() -> Iterator[None]:
         yield
 
 
-def _run_day(as_of: date, only: list[str] | None = None) -> pipeline.RunPlan:
-    """The daily steps without Prefect, with the tasks' wiring."""
-    from tasks.wiring import bootstrap
+def _run_day(as_of: date, only: list[str] | None = None) -> DayResult:
+    """The day's integration without Prefect, on the environment's context."""
+    from tasks.context import flow_context
 
-    w = bootstrap()
-    plan = pipeline.plan(w.engine, w.sources, w.settings.resolved_landing_dir, as_of, only=only)
-    staged = [pipeline.stage(w.engine, w.keystore, plan, w.sources, name, w.quality_gate, w.keyring,
-                             w.settings.home / "staging", w.settings.chunk_rows) for name in plan.files]
-    pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
-    pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged, w.sources.identity)
-    for fact in pipeline.fact_order(staged):
-        pipeline.load_facts(w.engine, w.keystore, w.keyring, plan, fact)
-    return plan
+    return run_day(flow_context(), as_of, only=only)
 
 
-@pytest.fixture(scope="session")
-def run_day() -> Callable[..., pipeline.RunPlan]:
+@pytest.fixture(scope="session", name="run_day")
+def run_day_fixture() -> Callable[..., DayResult]:
     return _run_day

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from lifecycle import pipeline
 from lifecycle.errors import SourceError
+from lifecycle.integration.planning import RunPlan, plan_day
 from lifecycle.store.models import Customer
 
 AS_OF = date(2026, 6, 30)
@@ -24,18 +24,17 @@ def _bank(tmp_path: Path, *flags: str) -> Path:
 
 
 def _plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, landing: Path,
-          use_home: object) -> pipeline.RunPlan:
-    from tasks.wiring import bootstrap
+          use_home: object) -> RunPlan:
+    from tasks.context import flow_context
 
     use_home(monkeypatch, tmp_path / "home", landing)  # type: ignore[operator]
-    w = bootstrap()
-    return pipeline.plan(w.engine, w.sources, w.settings.resolved_landing_dir, AS_OF)
+    return plan_day(flow_context(), AS_OF)
 
 
 def _nothing_loaded() -> None:
-    from tasks.wiring import bootstrap
+    from tasks.context import flow_context
 
-    engine = bootstrap().engine
+    engine = flow_context().engine
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Customer)).scalar_one() == 0
     assert "customers" in inspect(engine).get_table_names()

@@ -20,7 +20,7 @@ ONLY = ["core_customers", "core_corporates", "accounts"]
 def test_corrected_accounts_file_replaces_the_first_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          generated_bank: Path, use_home: object,
                                                          run_day: Callable[..., object]) -> None:
-    from tasks.wiring import bootstrap
+    from tasks.context import flow_context
 
     landing = tmp_path / "landing"
     shutil.copytree(generated_bank / "landing" / str(AS_OF), landing / str(AS_OF))
@@ -35,7 +35,7 @@ def test_corrected_accounts_file_replaces_the_first_load(tmp_path: Path, monkeyp
     corrected.to_csv(path, index=False)
 
     run_day(AS_OF, ONLY)
-    engine = bootstrap().engine
+    engine = flow_context().engine
     with engine.connect() as conn:
         stored = dict(conn.execute(select(Account.account_no, Account.status)).all())
         files = conn.execute(select(IngestedFile.status).where(IngestedFile.source == "accounts")
@@ -44,5 +44,5 @@ def test_corrected_accounts_file_replaces_the_first_load(tmp_path: Path, monkeyp
     assert stored[changed] == "CLOSED"
     assert files == ["superseded", "loaded"]
 
-    plan = run_day(AS_OF, ONLY)  # the same corrected file again: nothing to do
-    assert plan.files == {} and sorted(plan.unchanged) == sorted(ONLY)  # type: ignore[attr-defined]
+    again = run_day(AS_OF, ONLY)  # the same corrected file again: nothing to do
+    assert again.status == "skipped" and sorted(again.summary["unchanged_sources"]) == sorted(ONLY)

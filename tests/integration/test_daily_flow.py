@@ -39,13 +39,13 @@ def _counts(engine: Engine) -> dict[str, int]:
 def two_runs(prefect_api: None, generated_bank: Path, tmp_path_factory: pytest.TempPathFactory,
              use_home: Callable[[pytest.MonkeyPatch, Path, Path], None]) -> Iterator[TwoRuns]:
     from flows.daily import daily_lifecycle
-    from tasks.wiring import bootstrap, reset
+    from tasks.context import flow_context, reset
 
     with pytest.MonkeyPatch.context() as mp:
         home = tmp_path_factory.mktemp("home")
         use_home(mp, home, generated_bank / "landing")
         first = daily_lifecycle(AS_OF)
-        engine = bootstrap().engine
+        engine = flow_context().engine
         counts = _counts(engine)
         second = daily_lifecycle(AS_OF)
         yield TwoRuns(first, second, counts, engine, home)
@@ -86,7 +86,7 @@ def test_planted_flaws_are_quarantined_with_the_rule_they_break(two_runs: TwoRun
 
 def test_cross_system_duplicates_resolve_with_high_precision_and_recall(two_runs: TwoRuns,
                                                                          generated_bank: Path) -> None:
-    from lifecycle.evaluation import pairwise_scores
+    from lifecycle.integration.evaluation import pairwise_scores
 
     with two_runs.engine.connect() as conn:
         links = pd.DataFrame(conn.execute(select(SourceLink.source, SourceLink.source_key,

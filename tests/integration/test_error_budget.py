@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from lifecycle.pipeline import QualityGateError
+from lifecycle.integration.service import QualityGateError
 from lifecycle.store.models import Account, Customer, IngestedFile, IngestionRun, QuarantinedRow, Transaction
 
 AS_OF = date(2026, 6, 30)
@@ -22,7 +22,7 @@ def test_over_budget_source_refuses_the_run_and_names_source_rate_and_budget(
         prefect_api: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path,
         use_home: Callable[[pytest.MonkeyPatch, Path, Path], None]) -> None:
     from flows.daily import daily_lifecycle
-    from tasks.wiring import bootstrap, reset
+    from tasks.context import flow_context, reset
 
     config = yaml.safe_load(Path("lifecycle/config/sources.yaml").read_text(encoding="utf-8"))
     config["sources"]["core_customers"]["error_budget"] = 0.001  # the bank's 1 % of flaws is over it
@@ -41,7 +41,7 @@ def test_over_budget_source_refuses_the_run_and_names_source_rate_and_budget(
         assert "> error budget 0.10%" in message and "nothing was loaded" in message
         assert "%) >" in message  # the measured rate, as a percentage
 
-        w = bootstrap()
+        w = flow_context()
         with w.engine.connect() as conn:
             for model in (Customer, Account, Transaction):  # no source at all is loaded
                 assert conn.execute(select(func.count()).select_from(model)).scalar_one() == 0
@@ -60,7 +60,7 @@ def test_over_budget_source_refuses_the_run_and_names_source_rate_and_budget(
         monkeypatch.delenv("LIFECYCLE_SOURCES_FILE")
         reset()
         assert daily_lifecycle(AS_OF)["status"] == "succeeded"
-        w = bootstrap()
+        w = flow_context()
         with w.engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(Customer)).scalar_one() > 0
             statuses = dict(conn.execute(select(QuarantinedRow.status, func.count()).group_by(

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from lifecycle.identity import resolve
-from lifecycle.load import parties
+from lifecycle.integration import parties
+from lifecycle.integration.identity import resolve
 from lifecycle.store.base import table_of
-from lifecycle.store.db import make_engine, migrate
+from lifecycle.store.db import make_engine, upgrade
 from lifecycle.store.models import Customer, SourceLink
 from lifecycle.store.upsert import upsert_frame
 
@@ -22,7 +22,7 @@ def _store(database_url: str) -> Engine:
     """Customers 1–6: 1 and 2 already share a name+mobile key (a recorded conflict), 3 is
     erased, 4 has no match keys but a link, 5 and 6 are unrelated to the batch."""
     engine = make_engine(database_url)
-    migrate(engine)
+    upgrade(engine)
     customers = pd.DataFrame({
         "customer_id": [1, 2, 3, 4, 5, 6], "customer_ref": [f"CUS{i}" for i in range(1, 7)],
         "customer_type": "individual",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from lifecycle.load import parties
+from lifecycle.integration import parties
 from lifecycle.store.models import Card, Customer, IdentityConflict, SourceLink
 
 AS_OF = date(2026, 6, 30)
@@ -40,12 +40,12 @@ def _state(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
 def _load_with_slices(slice_customers: int, home: Path, landing: Path, monkeypatch: pytest.MonkeyPatch,
                       use_home: Callable[[pytest.MonkeyPatch, Path, Path], None],
                       run_day: Callable[..., object]) -> dict[str, list[tuple[object, ...]]]:
-    from tasks.wiring import bootstrap, reset
+    from tasks.context import flow_context, reset
 
     monkeypatch.setattr(parties, "PARTY_CHUNK", slice_customers)
     use_home(monkeypatch, home, landing)
     run_day(AS_OF)
-    engine = bootstrap().engine
+    engine = flow_context().engine
     state = _state(engine)
     engine.dispose()
     reset()

@@ -25,12 +25,12 @@ def _counts(engine: Engine) -> dict[str, int]:
 def test_loading_a_day_twice_on_postgres_leaves_the_same_rows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path, postgres_url: str,
         use_home: Callable[[pytest.MonkeyPatch, Path, Path], None], run_day: Callable[..., object]) -> None:
-    from tasks.wiring import bootstrap, reset
+    from tasks.context import flow_context, reset
 
     monkeypatch.setenv("LIFECYCLE_DATABASE_URL", postgres_url)
     use_home(monkeypatch, tmp_path / "home", generated_bank / "landing")
     run_day(AS_OF)
-    engine = bootstrap().engine
+    engine = flow_context().engine
     assert engine.dialect.name == "postgresql"
     first = _counts(engine)
     with engine.connect() as conn:

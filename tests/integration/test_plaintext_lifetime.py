@@ -1,40 +1,60 @@
-"""Plaintext frames of a run live no longer than the step that needs them."""
+"""Plaintext frames of a run live no longer than the run: nothing returned keeps them."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
-from lifecycle import pipeline
+from lifecycle.integration.service import run_day
+from lifecycle.integration.stage import StagedSource
 
 AS_OF = date(2026, 6, 30)
 
 
-def test_rejected_rows_and_customer_frames_are_released_once_stored(
+def _frames_in(value: object, depth: int = 0) -> list[str]:
+    """Where a DataFrame hides in ``value`` (dataclasses, dicts, lists), by attribute path."""
+    if isinstance(value, pd.DataFrame):
+        return ["<frame>"]
+    if depth > 4:
+        return []
+    children: dict[str, Any] = {}
+    if hasattr(value, "__dataclass_fields__"):
+        children = {k: getattr(value, k) for k in value.__dataclass_fields__}
+    elif isinstance(value, dict):
+        children = {str(k): v for k, v in value.items()}
+    elif isinstance(value, (list, tuple)):
+        children = {str(i): v for i, v in enumerate(value)}
+    return [f"{k}.{p}" for k, v in children.items() for p in _frames_in(v, depth + 1)]
+
+
+def test_staged_frames_are_released_when_the_day_is_done(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path,
         use_home: Callable[[pytest.MonkeyPatch, Path, Path], None]) -> None:
-    from tasks.wiring import bootstrap, reset
+    from tasks.context import flow_context, reset
 
     use_home(monkeypatch, tmp_path / "home", generated_bank / "landing")
+    staged: list[weakref.ref[StagedSource]] = []
+
+    def watching(name: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        if isinstance(result, StagedSource):
+            assert len(result.rejected_raw) or result.spec.name != "core_customers"  # the bank has flaws
+            staged.append(weakref.ref(result))
+        return result
+
     try:
-        w = bootstrap()
-        only = ["core_customers", "card_customers", "feedback"]
-        plan = pipeline.plan(w.engine, w.sources, w.settings.resolved_landing_dir, AS_OF, only=only)
-        staged = [pipeline.stage(w.engine, w.keystore, plan, w.sources, name, w.quality_gate, w.keyring,
-                                 w.settings.home / "staging", w.settings.chunk_rows) for name in plan.files]
-        assert any(len(s.rejected_raw) for s in staged)  # the bank has planted flaws
-        pipeline.quarantine_and_gate(w.engine, w.keystore, w.keyring, plan, staged)
-        assert all(s.rejected_raw.empty for s in staged)
-        assert all(s.rows_failed >= 0 for s in staged)  # counts survive for the report
-        parties = [s for s in staged if s.is_party]
-        assert parties and all(s.valid is not None and len(s.valid) for s in parties)
-        loaded = pipeline.load_customers(w.engine, w.keystore, w.keyring, plan, staged, w.sources.identity)
-        assert loaded["new_customers"]
-        assert all(s.valid is None for s in parties)
-        reports = pipeline.report(w.engine, plan, staged)
-        assert {r.source for r in reports} == set(only)
+        result = run_day(flow_context(), AS_OF, only=["core_customers", "card_customers", "feedback"],
+                         step=watching)
+        assert result.status == "succeeded" and len(staged) == 3
+        assert _frames_in(result) == []  # counts and timings only
+        gc.collect()
+        assert [ref() for ref in staged] == [None, None, None]  # no one holds the staged frames any more
     finally:
         reset()

@@ -15,14 +15,7 @@ from test_protection_support import Person, Stores, add_rows, customer, decrypt_
 from lifecycle.errors import KeyringError
 from lifecycle.privacy.blind_index import blind_index
 from lifecycle.protection.customers import ProtectionError, UnknownCustomerError
-from lifecycle.protection.erasure import (
-    CLEARED_COLUMNS,
-    ERASED_MATCH_RULE,
-    ErasureResult,
-    erase_customer,
-    erased_customer_ids,
-    replay_erasures,
-)
+from lifecycle.protection.erasure import CLEARED_COLUMNS, ErasureResult, erase_customer, replay_erasures
 from lifecycle.store.db import make_engine
 from lifecycle.store.models import (
     Account,
@@ -35,6 +28,7 @@ from lifecycle.store.models import (
     SourceLink,
     Transaction,
 )
+from lifecycle.store.parties import ERASED_MATCH_RULE, erased_customer_ids
 
 NOW = datetime(2026, 7, 1, 9, 30)
 

@@ -44,16 +44,16 @@ class Env:
     refs: list[str]
 
     def stores(self) -> Stores:
-        from tasks.wiring import bootstrap
+        from tasks.context import flow_context
 
-        w = bootstrap()
+        w = flow_context()
         return Stores(w.engine, w.keystore, w.keyring, w.settings.resolved_keystore_url)
 
 
 @pytest.fixture(scope="module")
 def env(prefect_api: None, tmp_path_factory: pytest.TempPathFactory,
         use_home: Callable[[pytest.MonkeyPatch, Path, Path], None]) -> Iterator[Env]:
-    from tasks.wiring import reset
+    from tasks.context import reset
 
     with pytest.MonkeyPatch.context() as mp:
         home = tmp_path_factory.mktemp("protection-home")
@@ -67,7 +67,7 @@ def env(prefect_api: None, tmp_path_factory: pytest.TempPathFactory,
 def _new_master_version(env: Env) -> int:
     """What the operator does before a rotation: a new active version in the keyring file."""
     from lifecycle.cli import main
-    from tasks.wiring import reset
+    from tasks.context import reset
 
     assert main(["keys", "new-version", "--keyring-file", str(env.keyring_file)], io.StringIO()) == 0
     reset()  # the flows' process reloads the keyring
@@ -141,8 +141,8 @@ def test_erase_customer_flow_refuses_a_name_given_as_reference_without_logging_i
     assert not [m for m in logs if name in m]
 
 
-def test_purge_retention_flow_logs_a_count_per_kind(env: Env) -> None:
-    from flows.retention import purge_retention
+def test_purge_flow_logs_a_count_per_kind(env: Env) -> None:
+    from flows.purge import purge
 
     landing = env.home / "landing"
     for day in ("2026-01-31", "2026-06-29"):
@@ -153,7 +153,7 @@ def test_purge_retention_flow_logs_a_count_per_kind(env: Env) -> None:
          "template": "spring", "body_enc": b"\x01sealed", "scheduled_for": now - timedelta(days=60),
          "status": "sent", "created_at": now - timedelta(days=60), "sent_at": now - timedelta(days=60)}])
 
-    state = purge_retention(today=date(2026, 6, 30), return_state=True)
+    state = purge(today=date(2026, 6, 30), return_state=True)
 
     assert state.result() == {"landing_day_folders": 1, "quarantine_rows": 0, "run_keys": 0, "message_bodies": 1}
     assert sorted(p.name for p in landing.iterdir()) == ["2026-06-29"]

@@ -25,10 +25,10 @@ from sqlalchemy import Engine, inspect, select, text
 from test_protection_support import flow_run_artifacts, flow_run_logs
 
 from lifecycle.errors import DecryptionError
+from lifecycle.integration.quality.leak_scan import scan_for_values
 from lifecycle.privacy.envelope import unwrap_data_keys
 from lifecycle.privacy.fields import decrypt_field
 from lifecycle.privacy.keyring import Keyring
-from lifecycle.quality.leak_scan import scan_for_values
 from lifecycle.store.keystore import KeyStore
 from lifecycle.store.models import Customer, IngestionRun
 
@@ -56,13 +56,13 @@ class DailyRun:
 def daily_run(prefect_api: None, generated_bank: Path, tmp_path_factory: pytest.TempPathFactory,
               use_home: Callable[[pytest.MonkeyPatch, Path, Path], None]) -> Iterator[DailyRun]:
     from flows.daily import daily_lifecycle
-    from tasks.wiring import bootstrap, reset
+    from tasks.context import flow_context, reset
 
     with pytest.MonkeyPatch.context() as mp:
         home = tmp_path_factory.mktemp("leak-home")
         use_home(mp, home, generated_bank / "landing")
         assert daily_lifecycle(AS_OF)["status"] == "succeeded"
-        w = bootstrap()
+        w = flow_context()
         with w.engine.connect() as conn:
             flow_run_id = conn.execute(select(IngestionRun.flow_run_id)).scalar_one()
         yield DailyRun(w.engine, w.keystore, w.keyring, home, generated_bank / "landing" / AS_OF.isoformat(),

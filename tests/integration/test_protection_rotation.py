@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import insert, select
 from test_protection_support import Stores, decrypt_name, load_people, make_stores, people
 
-from lifecycle import runs
 from lifecycle.errors import KeyringError
 from lifecycle.privacy.keyring import write_keyring
 from lifecycle.protection.rotation import BatchProgress, rotate_master_key, versions_in_use
@@ -27,7 +26,7 @@ def store(database_url: str, tmp_path: Path) -> tuple[Stores, dict[str, str], li
     refs = load_people(stores, people(7))
     run_ids = [str(uuid.uuid4()) for _ in range(2)]
     for run_id in run_ids:
-        runs.run_key(stores.keystore, stores.keyring, run_id, NOW)
+        stores.keystore.quarantine_key(stores.keyring, run_id, NOW)
     return stores, refs, run_ids
 
 
@@ -52,7 +51,7 @@ def test_rotation_leaves_no_key_on_the_old_version(store: tuple[Stores, dict[str
     names = {ref: decrypt_name(stores.engine, stores.keystore, retired, ref) for ref in refs.values()}
     assert names == {ref: p.name for p, ref in zip(people(7), refs.values(), strict=True)}
     for run_id in run_ids:
-        assert runs.run_key(stores.keystore, retired, run_id, NOW)  # unwraps under version 2 alone
+        assert stores.keystore.quarantine_key(retired, run_id, NOW)  # unwraps under version 2 alone
 
 
 def test_a_second_rotation_finds_nothing_to_do(store: tuple[Stores, dict[str, str], list[str]]) -> None:

@@ -19,14 +19,14 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select
 
 from lifecycle.errors import KeyringError
-from lifecycle.ingest.read import ROW_ID
-from lifecycle.ingest.standardize import standardize
-from lifecycle.load.parties import PartyBatch, load_parties
+from lifecycle.integration.parties import PartyBatch, load_parties
+from lifecycle.integration.read import ROW_ID
+from lifecycle.integration.sources import load_sources
+from lifecycle.integration.standardize import standardize
 from lifecycle.privacy.envelope import unwrap_data_key
 from lifecycle.privacy.fields import decrypt_field
 from lifecycle.privacy.keyring import Keyring, generate_keyring
-from lifecycle.sources import load_sources
-from lifecycle.store.db import make_engine, migrate
+from lifecycle.store.db import make_engine, upgrade
 from lifecycle.store.keystore import KeyStore
 from lifecycle.store.models import Customer
 
@@ -86,9 +86,11 @@ class Stores:
 def make_stores(database_url: str, tmp_path: Path, keyring: Keyring | None = None) -> Stores:
     """A migrated main database and a key store apart from it."""
     engine = make_engine(database_url)
-    migrate(engine)
+    upgrade(engine)
     keystore_url = f"sqlite:///{tmp_path}/keystore.db" if database_url.startswith("sqlite") else database_url
-    return Stores(engine, KeyStore(make_engine(keystore_url)), keyring or generate_keyring(), keystore_url)
+    keystore = KeyStore(make_engine(keystore_url))
+    keystore.create_schema()
+    return Stores(engine, keystore, keyring or generate_keyring(), keystore_url)
 
 
 def _core_rows(persons: list[Person]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from lifecycle import pipeline, quarantine
+from lifecycle.integration import quarantine
 from lifecycle.store.models import Feedback, QuarantinedRow
 
 DAY1, DAY2 = date(2026, 6, 30), date(2026, 7, 1)
@@ -22,7 +22,7 @@ ONLY = ["core_customers", "core_corporates", "feedback"]
 def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path, use_home: object,
         run_day: Callable[..., object]) -> None:
-    from tasks.wiring import bootstrap, reset
+    from tasks.context import flow_context, reset
 
     landing = tmp_path / "landing"
     shutil.copytree(generated_bank / "landing" / str(DAY1), landing / str(DAY1))
@@ -41,19 +41,19 @@ def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
     reset()
     run_day(DAY1, ONLY)
 
-    w = bootstrap()
+    w = flow_context()
     with w.engine.begin() as conn:
         rejected = quarantine.list_rows(conn, w.keystore, w.keyring, w.sources, source="feedback", limit=10_000)
         loaded_before = conn.execute(select(func.count()).select_from(Feedback)).scalar_one()
         assert len(rejected) > 0 and all("code_in_set(kind)" in r for r in rejected["rules"])
         released = quarantine.release(conn, rejected["id"].tolist(), actor="steward", note="fixed kind codes",
-                                      now=pipeline.now())
+                                      now=w.clock.now())
     assert released == len(rejected)
 
     monkeypatch.delenv("LIFECYCLE_SOURCES_FILE")  # the fixed configuration
     reset()
     run_day(DAY2, ONLY)
-    w = bootstrap()
+    w = flow_context()
     with w.engine.connect() as conn:
         loaded_after = conn.execute(select(func.count()).select_from(Feedback)).scalar_one()
         rows = conn.execute(select(QuarantinedRow.status, QuarantinedRow.failures).where(

@@ -44,7 +44,7 @@ def _config(tmp_path: Path) -> Path:
 def test_query_result_is_validated_loaded_and_not_loaded_twice(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path,
         use_home: Callable[[pytest.MonkeyPatch, Path, Path], None], run_day: Callable[..., object]) -> None:
-    from tasks.wiring import bootstrap, reset
+    from tasks.context import flow_context, reset
 
     crm = _crm_database(tmp_path, generated_bank)
     monkeypatch.setenv("LIFECYCLE_SOURCES_FILE", str(_config(tmp_path)))
@@ -59,7 +59,7 @@ def test_query_result_is_validated_loaded_and_not_loaded_twice(
     monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{crm}")
     reset()
     run_day(AS_OF, ONLY)
-    engine = bootstrap().engine
+    engine = flow_context().engine
     expected = len(pd.read_csv(generated_bank / "landing" / str(AS_OF) / "feedback.csv"))
     with engine.connect() as conn:
         read, loaded, rejected = conn.execute(select(
@@ -67,5 +67,5 @@ def test_query_result_is_validated_loaded_and_not_loaded_twice(
             IngestedFile.source == "feedback")).one()
         stored = conn.execute(select(func.count()).select_from(Feedback)).scalar_one()
     assert read == expected and loaded + rejected == read and stored == loaded
-    plan = run_day(AS_OF, ONLY)
-    assert "feedback" in plan.unchanged  # type: ignore[attr-defined]
+    again = run_day(AS_OF, ONLY)
+    assert "feedback" in again.summary["unchanged_sources"]

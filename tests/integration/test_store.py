@@ -8,21 +8,21 @@ import pandas as pd
 from sqlalchemy import func, inspect, select
 
 from lifecycle.store.base import table_of
-from lifecycle.store.db import make_engine, migrate
+from lifecycle.store.db import make_engine, upgrade
 from lifecycle.store.models import Account, Base, Customer
 from lifecycle.store.upsert import upsert_frame
 
 
 def test_migrations_create_every_model_table_and_are_repeatable(database_url: str) -> None:
     engine = make_engine(database_url)
-    migrate(engine)
-    migrate(engine)
+    upgrade(engine)
+    upgrade(engine)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
 
 
 def test_loading_the_same_batch_twice_leaves_the_same_rows(database_url: str) -> None:
     engine = make_engine(database_url)
-    migrate(engine)
+    upgrade(engine)
     customers = pd.DataFrame({"customer_id": [1, 2], "customer_ref": ["CUS1", "CUS2"],
                               "customer_type": ["individual", "corporate"], "name_enc": [b"\x01x", None]})
     accounts = pd.DataFrame({"account_no": ["A1", "A2"], "customer_id": [1, 2], "product_code": ["CA", "TD"],
@@ -39,7 +39,7 @@ def test_loading_the_same_batch_twice_leaves_the_same_rows(database_url: str) ->
 
 def test_upsert_updates_changed_rows(database_url: str) -> None:
     engine = make_engine(database_url)
-    migrate(engine)
+    upgrade(engine)
     base = pd.DataFrame({"customer_id": [1], "customer_ref": ["CUS1"], "customer_type": ["individual"],
                          "rm_id": ["R1"]})
     with engine.begin() as conn:

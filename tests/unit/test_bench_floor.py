@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.floor import load_file, plain_encoding
-from lifecycle.sources import load_sources
+from lifecycle.integration.sources import load_sources
 from lifecycle.store.db import make_engine
 
 

@@ -11,7 +11,7 @@ from bench.data import generator_args, manifest_matches
 from bench.profiling import choose_target, needed_sources, sample_landing, slowest_step
 from bench.runner import PipelineRun, SourceTiming
 from bench.scales import SCALES, scale_named
-from lifecycle.sources import load_sources
+from lifecycle.integration.sources import load_sources
 
 
 def test_the_fixed_scales_and_a_hidden_custom_size() -> None:

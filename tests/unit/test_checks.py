@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from stdnum import luhn as stdnum_luhn
 from stdnum.cn import ric, uscc
 
-from lifecycle.ingest import checks
+from lifecycle.integration import checks
 
 digits = st.text(alphabet="0123456789", min_size=17, max_size=17)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lifecycle.evaluation import pairwise_scores
+from lifecycle.integration.evaluation import pairwise_scores
 
 
 def test_a_wrong_merge_lowers_precision_and_a_missed_link_lowers_recall() -> None:

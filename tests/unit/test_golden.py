@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lifecycle.golden import survive
+from lifecycle.integration.survivorship import survive
 
 
 def _records() -> pd.DataFrame:
@@ -39,7 +39,7 @@ def test_stored_provenance_from_a_more_trusted_source_is_not_overwritten() -> No
 
 
 def test_provenance_entries_match_the_per_value_form_for_every_kind_of_time() -> None:
-    from lifecycle.golden import _OLDEST, provenance_by_customer, provenance_entry
+    from lifecycle.integration.survivorship import _OLDEST, provenance_by_customer, provenance_entry
 
     times = [pd.Timestamp("2026-06-30 08:15:00"), pd.Timestamp("2026-06-30 08:15:00.250000"),
              pd.Timestamp("2026-06-30 08:15:00.000000001"), _OLDEST, pd.Timestamp("1999-01-01")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lifecycle.identity import DEFAULT_RULES, ExistingIdentities, resolve
+from lifecycle.integration.identity import DEFAULT_RULES, ExistingIdentities, resolve
 
 
 def _records(rows: list[tuple[str, str, str | None, str | None]]) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def test_identity_rules_come_from_the_sources_configuration() -> None:
     import pytest
     from pydantic import ValidationError
 
-    from lifecycle.sources import IdentityRules, load_sources
+    from lifecycle.integration.sources import IdentityRules, load_sources
 
     assert load_sources().identity.keys("individual") == ("id_no_bidx", "name_mobile_bidx")
     assert IdentityRules(individual=("id_no",)).keys("individual") == ("id_no_bidx",)

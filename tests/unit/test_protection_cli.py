@@ -18,6 +18,7 @@ import pytest
 from lifecycle import cli
 from lifecycle.privacy.keyring import Keyring, generate_keyring, write_keyring
 from lifecycle.privacy.redaction import uninstall_redaction
+from lifecycle.settings import get_settings
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_a_reveal_without_a_reason_is_refused_before_any_store_is_opened(
     def no_stores() -> None:
         raise AssertionError("the stores were opened")
 
-    monkeypatch.setattr("lifecycle.protection.cli_customer.open_stores", no_stores)
+    monkeypatch.setattr("lifecycle.cli.customer.open_context", no_stores)
     assert cli.main(["customer", "show", "CUS0000000001", "--reveal"], io.StringIO()) == cli.EXIT_REFUSED
     assert "--reveal needs --reason" in capsys.readouterr().err
 
@@ -81,11 +82,11 @@ def test_a_reference_that_looks_like_pii_is_refused_without_echo(
     monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
     monkeypatch.delenv("LIFECYCLE_DATABASE_URL", raising=False)
     monkeypatch.delenv("LIFECYCLE_KEYSTORE_URL", raising=False)
-    cli.get_settings.cache_clear()
+    get_settings.cache_clear()
     try:
         assert cli.main(["customer", "show", "13812345678"], io.StringIO()) == cli.EXIT_REFUSED
     finally:
-        cli.get_settings.cache_clear()
+        get_settings.cache_clear()
     err = capsys.readouterr().err
     assert "customer reference" in err and "13812345678" not in err
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.quality.contract import (
+from lifecycle.integration.quality.contract import (
     main,
     render_input_contract,
     render_readme_summary,
     replace_readme_summary,
     sample_rows,
 )
-from lifecycle.sources import load_sources
+from lifecycle.integration.sources import load_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "input-contract.md"
@@ -22,7 +22,7 @@ COMMITTED = ROOT / "docs" / "input-contract.md"
 def test_committed_contract_equals_a_fresh_render() -> None:
     fresh = render_input_contract(load_sources(), ROOT / "expectations")
     assert COMMITTED.read_text(encoding="utf-8") == fresh, (
-        "docs/input-contract.md is stale: run python -m lifecycle.quality.contract --out docs/input-contract.md"
+        "docs/input-contract.md is stale: run `make contract`"
     )
 
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from lifecycle.errors import ConfigError
-from lifecycle.quality import QualityGate, ValidationOutcome
-from lifecycle.quality import context as gx_context
-from lifecycle.quality.results import read_validation_result
-from lifecycle.quality.runner import vectorisable
+from lifecycle.integration.quality import QualityGate, ValidationOutcome
+from lifecycle.integration.quality import context as gx_context
+from lifecycle.integration.quality.results import read_validation_result
+from lifecycle.integration.quality.runner import vectorisable
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 VALID_ID = "11010519491231002X"  # GB 11643 sample: born 1949-12-31, sequence 002 (female)

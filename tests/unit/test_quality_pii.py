@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle.quality import QualityGate, scan_for_values
+from lifecycle.integration.quality import QualityGate, scan_for_values
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 

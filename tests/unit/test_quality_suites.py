@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from lifecycle.errors import ConfigError
-from lifecycle.quality.rules import RULES
-from lifecycle.quality.suites import check_suite_against_source, read_suite, read_suites, to_gx_suite
-from lifecycle.sources import load_sources
+from lifecycle.integration.quality.rules import RULES
+from lifecycle.integration.quality.suites import check_suite_against_source, read_suite, read_suites, to_gx_suite
+from lifecycle.integration.sources import load_sources
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 SOURCES = load_sources()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from lifecycle.errors import SourceError
-from lifecycle.ingest.read import check_header, inspect_file, locate, read_chunks
-from lifecycle.sources import load_sources
+from lifecycle.integration.read import check_header, inspect_file, locate, read_chunks
+from lifecycle.integration.sources import load_sources
 
 SPEC = load_sources()["relationship_managers"]
 HEADER = "rm_id,rm_name,branch_code,branch_name,city,notify_tag\n"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from lifecycle.ingest.read import inspect_file, locate
-from lifecycle.ingest.stage import _repeated_keys, key_hashes, stage_source
+from lifecycle.integration.read import inspect_file, locate
+from lifecycle.integration.sources import load_sources
+from lifecycle.integration.stage import _repeated_keys, key_hashes, stage_source
 from lifecycle.privacy.keyring import generate_keyring
-from lifecycle.sources import load_sources
 
 AS_OF = date(2026, 6, 30)
 

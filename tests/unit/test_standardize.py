@@ -6,8 +6,15 @@ from datetime import date
 
 import pandas as pd
 
-from lifecycle.ingest.standardize import clean_mobile, clean_name, clean_upper, parse_dates, per_distinct, standardize
-from lifecycle.sources import load_sources
+from lifecycle.integration.sources import load_sources
+from lifecycle.integration.standardize import (
+    clean_mobile,
+    clean_name,
+    clean_upper,
+    parse_dates,
+    per_distinct,
+    standardize,
+)
 
 AS_OF = date(2026, 6, 30)
 

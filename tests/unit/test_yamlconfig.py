@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.errors import ConfigError
-from lifecycle.sources import load_sources
+from lifecycle.integration.sources import load_sources
 
 
 def test_bad_value_names_the_file_and_the_field(tmp_path: Path) -> None:

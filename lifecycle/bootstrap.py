@@ -1,0 +1,122 @@
+"""The composition root: one :class:`Context` wires settings, databases, keys, sources and the gate.
+
+Everything that runs the platform — the Prefect tasks, the command line, the
+benchmark, the tests — builds its context here, with :func:`build_context`.
+Every part can be injected (a keyring from a Prefect Secret block, a fake
+quality gate, a fixed clock, an engine of the test's own); what is not
+injected comes from the settings. Heavy or secret parts are made on first use:
+a command that reads no PII never needs the keyring, and the GX context (a few
+seconds to start) is opened only by what validates.
+
+Building a context checks, it never changes: the main database's schema must
+be at the code's head revision and the key store must have its tables —
+otherwise a clear error says to run ``bank-lifecycle db upgrade``
+(:func:`upgrade_stores`). Log redaction of PII is installed on every build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from lifecycle.clock import Clock, SystemClock
+from lifecycle.errors import KeyringError
+from lifecycle.integration.ports import QualityGate
+from lifecycle.integration.sources import SourcesConfig, load_sources
+from lifecycle.privacy.keyring import Keyring, load_keyring
+from lifecycle.privacy.redaction import install_redaction
+from lifecycle.settings import Settings, get_settings
+from lifecycle.store.db import check_schema, make_engine, upgrade
+from lifecycle.store.keystore import KeyStore
+
+KeyringSource = Keyring | Callable[[], Keyring]
+
+
+def keyring_from_settings(settings: Settings) -> Keyring:
+    """The keyring from ``LIFECYCLE_KEYRING`` / ``LIFECYCLE_KEYRING_FILE``.
+
+    A keyring in a Prefect Secret block (``LIFECYCLE_KEYRING_BLOCK``) is read by the
+    orchestration layer and injected; the domain never talks to Prefect.
+    """
+    try:
+        return load_keyring()
+    except KeyringError as exc:
+        if settings.keyring_block:
+            raise KeyringError(f"{exc} (LIFECYCLE_KEYRING_BLOCK names a Prefect Secret block, which only the "
+                               "flows read: outside them export the keyring as LIFECYCLE_KEYRING or mount it "
+                               "as LIFECYCLE_KEYRING_FILE)") from None
+        raise
+
+
+class Context:
+    """The platform's parts for one process (or one test)."""
+
+    def __init__(self, settings: Settings, engine: Engine, keystore: KeyStore, sources: SourcesConfig,
+                 clock: Clock, keyring: KeyringSource | None = None, gate: QualityGate | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.keystore = keystore
+        self.sources = sources
+        self.clock = clock
+        self._keyring = keyring
+        self._gate = gate
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        source = self._keyring
+        if isinstance(source, Keyring):
+            return source
+        return source() if source is not None else keyring_from_settings(self.settings)
+
+    @cached_property
+    def gate(self) -> QualityGate:
+        if self._gate is not None:
+            return self._gate
+        from lifecycle.integration.quality import QualityGate as GxGate  # GX is slow to import
+
+        return GxGate(self.settings.resolved_gx_dir, self.settings.data_docs_dir, self.settings.resolved_suites_dir)
+
+    def dispose(self) -> None:
+        """Close the database connections (the benchmark and tests build many contexts)."""
+        self.engine.dispose()
+        self.keystore.engine.dispose()
+
+
+def build_context(settings: Settings | None = None, *, engine: Engine | None = None,
+                  keystore: KeyStore | None = None, keyring: KeyringSource | None = None,
+                  gate: QualityGate | None = None, clock: Clock | None = None,
+                  sources: SourcesConfig | None = None, check: bool = True) -> Context:
+    """A context from ``settings`` (default: the environment's), with any part injected.
+
+    With ``check`` (the default) the main database must be at the schema's head
+    revision and the key store must have its tables.
+    """
+    install_redaction()
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.resolved_database_url)
+    keystore = keystore or KeyStore(make_engine(settings.resolved_keystore_url))
+    if check:
+        check_schema(engine)
+        keystore.check_schema()
+    return Context(settings, engine, keystore, sources or load_sources(settings.sources_file),
+                   clock or SystemClock(), keyring, gate)
+
+
+def upgrade_stores(settings: Settings | None = None) -> tuple[str, str]:
+    """Migrate the main database to head and create the key store's tables (idempotent).
+
+    Returns the two databases' URLs (passwords hidden), for the operator's log.
+    """
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    keystore = KeyStore(make_engine(settings.resolved_keystore_url))
+    try:
+        upgrade(engine)
+        keystore.create_schema()
+        return (engine.url.render_as_string(hide_password=True),
+                keystore.engine.url.render_as_string(hide_password=True))
+    finally:
+        engine.dispose()
+        keystore.engine.dispose()

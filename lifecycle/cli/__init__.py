@@ -1,0 +1,71 @@
+"""``bank-lifecycle``: the operators' command line.
+
+Subcommand groups live in their own modules, listed in :data:`COMMAND_GROUPS`.
+Each module has ``register(subparsers)`` adding one group (``customer``,
+``keys`` …) whose commands set ``handler`` — a function ``(args, out) -> exit
+code`` that writes its output to ``out``. A new group (say ``quarantine
+list|release``) is one new module plus one line here.
+
+Wiring: :func:`open_context` builds the one :class:`~lifecycle.bootstrap.Context`
+from the settings (``LIFECYCLE_*``): the main database (its schema checked, not
+changed: ``db upgrade`` migrates it), the key store and, on first use, the
+keyring from ``LIFECYCLE_KEYRING`` or ``LIFECYCLE_KEYRING_FILE`` (the command
+line does not read Prefect blocks: keep it free of the orchestrator).
+
+Log redaction is installed before anything else runs, and deliberate errors
+(:class:`~lifecycle.errors.LifecycleError`) end with a one-line message and
+exit code 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from lifecycle.bootstrap import Context, build_context
+from lifecycle.errors import LifecycleError
+from lifecycle.privacy.redaction import install_redaction
+
+COMMAND_GROUPS: tuple[str, ...] = (
+    "lifecycle.cli.db",
+    "lifecycle.cli.customer",
+    "lifecycle.cli.keys",
+    "lifecycle.cli.quarantine",
+)
+
+Handler = Callable[[argparse.Namespace, TextIO], int]
+EXIT_REFUSED = 2
+
+
+def open_context() -> Context:
+    """The context of the configured environment (settings read once)."""
+    return build_context()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every group of :data:`COMMAND_GROUPS` registered."""
+    parser = argparse.ArgumentParser(prog="bank-lifecycle",
+                                     description="Operate the bank customer lifecycle platform.")
+    groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
+    for module in COMMAND_GROUPS:
+        importlib.import_module(module).register(groups)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one command; returns the exit code (0 ok, 2 refused or failed clearly)."""
+    install_redaction()
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args, out or sys.stdout)
+    except LifecycleError as exc:
+        print(f"bank-lifecycle: error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""``bank-lifecycle customer show|find``: the masked view, blind-index search, audited reveal.
+
+``show CUSTOMER_REF`` prints the masked view. ``--reveal --reason "…"`` first
+records a ``reveal_audit`` row, then prints the chosen fields in clear
+(``--fields name,mobile,…``; ``--actor`` defaults to ``$USER``). ``find
+--id-no`` / ``--mobile`` searches through the blind index and prints masked
+results only; without a value on the command line the value is read from
+standard input, or prompted for without echo on a terminal, so that it does not
+land in the shell history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import Any, TextIO
+
+from lifecycle.cli import open_context
+from lifecycle.protection.customers import ProtectionError, check_customer_ref
+from lifecycle.protection.reveal import DEFAULT_FIELDS, REVEALABLE, CustomerView, customer_view, find_customers
+from lifecycle.protection.reveal import reveal as reveal_fields
+
+ASK = object()  # the option was given without a value: read it from stdin or a prompt
+
+
+def register(groups: Any) -> None:
+    """Add the ``customer`` group to the top-level subparsers."""
+    customer = groups.add_parser("customer", help="masked view, blind-index search and audited reveal")
+    commands = customer.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    show = commands.add_parser("show", help="the masked view of a customer; --reveal decrypts (audited)")
+    show.add_argument("customer_ref", metavar="CUSTOMER_REF", help="e.g. CUS0000000042")
+    show.add_argument("--reveal", action="store_true", help="decrypt --fields after recording the reveal")
+    show.add_argument("--reason", help="why the fields are needed (required with --reveal; audited)")
+    show.add_argument("--fields", default=",".join(DEFAULT_FIELDS),
+                      help=f"comma-separated, of: {', '.join(REVEALABLE)} (default: %(default)s)")
+    show.add_argument("--actor", help="who reveals (default: $USER)")
+    show.set_defaults(handler=show_customer)
+    find = commands.add_parser("find", help="find customers by ID number or mobile (blind index, masked output)")
+    which = find.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id-no", nargs="?", const=ASK, help="resident ID number; omit the value to be prompted")
+    which.add_argument("--mobile", nargs="?", const=ASK, help="mobile number; omit the value to be prompted")
+    find.set_defaults(handler=find_customer)
+
+
+def _consent(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def render_view(view: CustomerView) -> str:
+    """The masked view as aligned lines."""
+    rows = [
+        ("customer", f"{view.customer_ref} ({view.customer_type})"),
+        ("name", view.name_masked), ("mobile", view.mobile_masked), ("id_no", view.id_no_masked),
+        ("branch", view.branch_code), ("rm", view.rm_id),
+        ("open_date", view.open_date.isoformat() if view.open_date else None),
+        ("consent", _consent(view.marketing_consent)),
+        ("erased", view.erased_at.isoformat(sep=" ") if view.erased_at else "no"),
+        ("accounts", str(view.accounts)), ("cards", str(view.cards)),
+    ]
+    return "".join(f"{label:<10} {value if value is not None else '-'}\n" for label, value in rows)
+
+
+def show_customer(args: argparse.Namespace, out: TextIO) -> int:
+    if args.reveal and not (args.reason or "").strip():
+        raise ProtectionError('--reveal needs --reason "…": every reveal is recorded with its reason')
+    check_customer_ref(args.customer_ref)  # before any store is opened: the value may be PII
+    ctx = open_context()
+    with ctx.engine.connect() as conn:
+        out.write(render_view(customer_view(conn, args.customer_ref)))
+    if args.reveal:
+        actor = args.actor or os.environ.get("USER") or getpass.getuser()
+        pairs = reveal_fields(ctx.engine, ctx.keystore, ctx.keyring, args.customer_ref,
+                              args.fields.split(","), actor=actor, reason=args.reason,
+                              now=ctx.clock.now())
+        out.write(f"revealed to {actor} (recorded in reveal_audit):\n")
+        out.writelines(f"{name:<10} {value if value is not None else '-'}\n" for name, value in pairs)
+    return 0
+
+
+def read_value(label: str, stdin: TextIO | None = None) -> str:
+    """A value from a no-echo prompt on a terminal, else the first line of stdin."""
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        return getpass.getpass(f"{label}: ")
+    return stdin.readline().strip()
+
+
+def find_customer(args: argparse.Namespace, out: TextIO) -> int:
+    label, value = ("id_no", args.id_no) if args.id_no is not None else ("mobile", args.mobile)
+    if value is ASK:
+        value = read_value(label)
+    ctx = open_context()
+    with ctx.engine.connect() as conn:
+        found = find_customers(conn, ctx.keyring, **{label: value})
+    if not found:
+        out.write("no customer found\n")
+        return 1
+    for view in found:
+        out.write(render_view(view) + "\n")
+    return 0

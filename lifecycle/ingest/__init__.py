@@ -1,1 +1,0 @@
-"""Reading, standardising and staging source extracts (pure: frames in, frames out)."""

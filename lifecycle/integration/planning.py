@@ -1,0 +1,118 @@
+"""The first steps of a day: plan the run, stage each source, judge the quality gate.
+
+Nothing here writes data to the store: planning commits only the run's own
+row (so operators see it running), staging writes Parquet parts to the run's
+staging folder, and the gate is a verdict over what staging found.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from lifecycle.errors import ConfigError, LifecycleError
+from lifecycle.integration import bookkeeping, quarantine
+from lifecycle.integration.extract_sql import extract_sql
+from lifecycle.integration.ports import IntegrationContext
+from lifecycle.integration.read import LandingFile, check_header, inspect_file, locate
+from lifecycle.integration.stage import StagedSource, stage_source
+
+
+class QualityGateError(LifecycleError):
+    """One or more sources are over their error budget; nothing was loaded."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run_id: str
+    as_of: date
+    files: dict[str, LandingFile]  # sources to load in this run
+    unchanged: tuple[str, ...] = ()  # same file already loaded
+    interrupted: tuple[str, ...] = ()  # earlier runs found dead ("running") and closed
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.as_of}-{self.run_id[:8]}"
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    over_budget: tuple[str, ...]  # sources over their error budget
+    message: str | None  # for the refusal: source, file, rate and budget of each
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.over_budget)
+
+
+def staging_root(ctx: IntegrationContext) -> Path:
+    return Path(ctx.settings.home) / "staging"
+
+
+def staging_dir(ctx: IntegrationContext, run_id: str) -> Path:
+    return staging_root(ctx) / run_id
+
+
+def plan_day(ctx: IntegrationContext, as_of: date, only: list[str] | None = None,
+             flow_run_id: str | None = None) -> RunPlan:
+    """Locate every source's file for ``as_of`` (unreadable ones fail here, clearly),
+    close runs that died, leave out files already loaded, and start the run."""
+    landing_dir = ctx.settings.resolved_landing_dir
+    unknown = sorted(set(only or ()) - set(ctx.sources.sources))
+    if unknown:
+        raise ConfigError(f"unknown source(s) {', '.join(unknown)}; configured: "
+                             f"{', '.join(ctx.sources.sources)}")
+    files = {}
+    for name, spec in ctx.sources.sources.items():
+        if only and name not in only:
+            continue
+        path = extract_sql(spec, landing_dir, as_of) if spec.sql else locate(spec, landing_dir, as_of)
+        landing = inspect_file(spec, path)
+        check_header(spec, landing)
+        files[name] = landing
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        interrupted = bookkeeping.interrupt_stale_runs(conn, now)
+        unchanged = [name for name, landing in files.items()
+                     if bookkeeping.already_loaded(conn, name, as_of, landing.sha256)]
+        run_id = bookkeeping.start_run(conn, as_of, flow_run_id, now)
+    _remove_leftover_staging(ctx, keep=run_id)
+    return RunPlan(run_id, as_of, {n: f for n, f in files.items() if n not in unchanged}, tuple(unchanged),
+                   tuple(interrupted))
+
+
+def _remove_leftover_staging(ctx: IntegrationContext, keep: str) -> None:
+    """Staging folders of earlier runs: a run that died could not remove its own."""
+    root = staging_root(ctx)
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.name != keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_staging(ctx: IntegrationContext, run_id: str) -> None:
+    shutil.rmtree(staging_dir(ctx, run_id), ignore_errors=True)
+
+
+def stage(ctx: IntegrationContext, plan: RunPlan, source: str) -> StagedSource:
+    """Read, standardise and validate one source's file and its released quarantine rows."""
+    spec = ctx.sources[source]
+    with ctx.engine.connect() as conn:
+        released = quarantine.released_rows(conn, ctx.keystore, ctx.keyring, spec, ctx.clock.now())
+    return stage_source(spec, plan.files[source], plan.as_of, ctx.gate, keyring=ctx.keyring,
+                        staging_dir=staging_dir(ctx, plan.run_id), run_name=plan.run_name,
+                        chunk_rows=ctx.settings.chunk_rows, released=released)
+
+
+def judge(staged: list[StagedSource]) -> GateVerdict:
+    """The quality gate's verdict: the run is refused if any source is over its error budget."""
+    over = [s for s in staged if s.over_budget]
+    if not over:
+        return GateVerdict((), None)
+    detail = "; ".join(
+        f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed} of {s.rows_read} rows failed "
+        f"({s.error_rate:.2%}) > error budget {s.spec.error_budget:.2%}" for s in over)
+    return GateVerdict(tuple(s.spec.name for s in over),
+                       f"quality gate refused the run, nothing was loaded: {detail}")

@@ -1,0 +1,220 @@
+"""Stage one source: read → standardise → validate, chunk by chunk.
+
+Valid rows of customer sources stay in memory (they hold plaintext PII and are
+encrypted at load); valid rows of fact sources are written to Parquet parts in
+the run's staging folder, with card numbers already replaced by their blind
+index. Failing rows are kept aside, raw, for the (encrypted) quarantine.
+Nothing is loaded here: the run loads only once every source is within budget.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from lifecycle.errors import SourceError
+from lifecycle.integration.quarantine import Released
+from lifecycle.integration.read import ROW_ID, LandingFile, read_chunks
+from lifecycle.integration.sources import SourceSpec
+from lifecycle.integration.standardize import clean_text, standardize
+from lifecycle.privacy.blind_index import blind_index_series
+from lifecycle.privacy.keyring import Keyring
+from lifecycle.timing import Stopwatch
+
+PARTY_ENTITIES = ("individual", "corporate")
+FAILURE_COLUMNS = [ROW_ID, "rule", "expectation", "column"]
+
+
+class Outcome(Protocol):
+    @property
+    def failures(self) -> pd.DataFrame: ...
+
+    @property
+    def table_failures(self) -> Sequence[Any]: ...
+
+
+class Validator(Protocol):
+    def validate(self, df: pd.DataFrame, suite_name: str, *, run_name: str, source: str) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class StagedSource:
+    """One source staged for a run: what was read, what failed, where the valid rows are.
+
+    Built once by :func:`stage_source` and never changed: the steps after it read
+    it (the gate, the load, the report) and return their own results.
+    """
+
+    spec: SourceSpec
+    file: LandingFile
+    rows_read: int = 0
+    failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FAILURE_COLUMNS))
+    rejected_raw: pd.DataFrame = field(default_factory=pd.DataFrame)  # raw failing rows: plaintext, memory only
+    valid: pd.DataFrame | None = None  # customer sources only: plaintext PII, memory only
+    parts: tuple[Path, ...] = ()  # fact sources only: Parquet parts in the run's staging folder
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the benchmark
+    released_ids: tuple[int, ...] = ()  # quarantine rows fed again in this run
+    superseded_ids: tuple[int, ...] = ()  # released rows whose key the new file holds
+    origin: pd.DataFrame | None = None  # row_id < 0 -> file, row_number of a released row
+
+    @property
+    def rows_failed(self) -> int:
+        return int(self.failures[ROW_ID].nunique())
+
+    @property
+    def error_rate(self) -> float:
+        return self.rows_failed / self.rows_read if self.rows_read else 0.0
+
+    @property
+    def over_budget(self) -> bool:
+        return self.error_rate > self.spec.error_budget
+
+    @property
+    def is_party(self) -> bool:
+        return self.spec.entity in PARTY_ENTITIES
+
+
+def key_hashes(raw: pd.DataFrame, spec: SourceSpec) -> np.ndarray:
+    """64-bit hashes of each raw row's key, as text cleaned like any key."""
+    keys = pd.DataFrame({c: clean_text(raw[c]) for c in spec.key}, index=raw.index)
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
+
+def file_key_hashes(spec: SourceSpec, landing: LandingFile, chunk_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(every key hash in the file by row — element ``i`` is data row ``i + 1`` —, the
+    hashes that occur more than once).
+
+    A pass over the key columns only, so that a key repeated across chunks fails
+    ``source_key_unique`` on every occurrence, as GX does within one chunk.
+    """
+    parts: list[np.ndarray] = []
+    rows = 0
+    for raw in read_chunks(spec, landing, chunk_rows, columns=spec.key):
+        if len(raw) and int(raw[ROW_ID].iloc[0]) != rows + 1:  # element i must be data row i + 1
+            raise RuntimeError(f"{landing.path}: a chunk starts at row {raw[ROW_ID].iloc[0]}, not {rows + 1}")
+        parts.append(key_hashes(raw, spec))
+        rows += len(raw)
+    hashes = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    return hashes, np.unique(hashes[repeated])
+
+
+def _repeated_keys(raw: pd.DataFrame, spec: SourceSpec, duplicated: np.ndarray, in_file: np.ndarray) -> pd.DataFrame:
+    """Rows of this raw chunk whose key occurs more than once in the file.
+
+    A file row's hash is looked up in ``in_file`` (computed by :func:`file_key_hashes`)
+    rather than computed again; rows released from the quarantine (row ids below 1)
+    are hashed here.
+    """
+    if len(duplicated):
+        row_ids = raw[ROW_ID].to_numpy(dtype=np.int64)
+        from_file = row_ids >= 1
+        hashes = np.empty(len(raw), dtype=np.uint64)
+        hashes[from_file] = in_file[row_ids[from_file] - 1]
+        if not from_file.all():
+            hashes[~from_file] = key_hashes(raw[~from_file], spec)
+        repeated = np.isin(hashes, duplicated)
+    else:  # the usual case: no key occurs twice in the file
+        repeated = np.zeros(len(raw), dtype=bool)
+    rows = raw.loc[repeated, ROW_ID]
+    return pd.DataFrame({ROW_ID: rows.to_numpy(), "rule": "source_key_unique",
+                         "expectation": "expect_column_values_to_be_unique", "column": ",".join(spec.canonical_key)})
+
+
+def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator: Validator, *,
+                 keyring: Keyring, staging_dir: Path, run_name: str, chunk_rows: int,
+                 released: Released | None = None) -> StagedSource:
+    """Stage ``landing`` for ``as_of``, plus rows released from the quarantine:
+    nothing is written to the store. The result is not changed afterwards."""
+    is_party = spec.entity in PARTY_ENTITIES
+    rows_read = 0
+    failures: list[pd.DataFrame] = []
+    rejected: list[pd.DataFrame] = []
+    valid_frames: list[pd.DataFrame] = []
+    parts: list[Path] = []
+    superseded: list[int] = []
+    timings: dict[str, float] = {}
+    clock = Stopwatch(timings)
+    with clock("read"):
+        in_file, duplicated = file_key_hashes(spec, landing, chunk_rows)
+    chunks = iter(read_chunks(spec, landing, chunk_rows))
+    if released is not None:
+        if len(released.raw):
+            chunks = itertools.chain(chunks, [released.raw])
+        if len(released.checked) and not is_party:
+            rows_read += len(released.checked)
+            parts.append(_write_part(released.checked, spec, keyring, staging_dir, 99_999))
+    for number in itertools.count():
+        with clock("read"):
+            raw = next(chunks, None)
+        if raw is None:
+            break
+        rows_read += len(raw)
+        with clock("standardise"):
+            std = standardize(raw, spec, as_of)
+        if len(std) and (std[ROW_ID] < 0).all():  # released rows: the file's newer version of a key wins
+            std, raw, dropped = _drop_superseded(std, raw, spec, in_file)
+            superseded += dropped
+            rows_read -= len(dropped)
+        with clock("validate"):
+            outcome = validator.validate(std, spec.suite, run_name=run_name, source=spec.name)
+        _refuse_table_failures(outcome, spec, landing)
+        chunk_failures = pd.concat([outcome.failures[FAILURE_COLUMNS],
+                                    _repeated_keys(raw, spec, duplicated, in_file)], ignore_index=True)
+        failures.append(chunk_failures)
+        bad = std[ROW_ID].isin(chunk_failures[ROW_ID])
+        rejected.append(raw[bad.to_numpy()])
+        good = std[~bad]
+        if is_party:
+            valid_frames.append(good)
+        else:
+            with clock("stage"):
+                parts.append(_write_part(good, spec, keyring, staging_dir, number))
+    return StagedSource(
+        spec, landing, rows_read,
+        failures=pd.concat(failures, ignore_index=True) if failures else pd.DataFrame(columns=FAILURE_COLUMNS),
+        rejected_raw=pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(),
+        valid=(pd.concat(valid_frames, ignore_index=True) if valid_frames else pd.DataFrame()) if is_party else None,
+        parts=tuple(parts), timings=timings,
+        released_ids=tuple(released.quarantine_ids) if released is not None else (),
+        superseded_ids=tuple(superseded), origin=released.origin if released is not None else None)
+
+
+def _drop_superseded(std: pd.DataFrame, raw: pd.DataFrame, spec: SourceSpec, in_file: np.ndarray,
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+    """Released rows whose key the file holds again: the file's version wins. Returns the
+    rows kept and the quarantine ids of those dropped."""
+    in_file = np.isin(key_hashes(raw, spec), in_file)
+    dropped = [int(-i) for i in std.loc[in_file, ROW_ID]]
+    keep = ~in_file
+    return std[keep].reset_index(drop=True), raw[keep].reset_index(drop=True), dropped
+
+
+def _refuse_table_failures(outcome: Outcome, spec: SourceSpec, landing: LandingFile) -> None:
+    """A table-level failure (e.g. a structural rule) fails the whole source, clearly."""
+    if outcome.table_failures:
+        first = outcome.table_failures[0]
+        column = spec.source_column(str(first.column).split(",")[0]) if first.column else None
+        raise SourceError(str(landing.path), None, column, str(first.rule), str(first.reason))
+
+
+def _write_part(frame: pd.DataFrame, spec: SourceSpec, keyring: Keyring, staging_dir: Path, number: int) -> Path:
+    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("chk_")])
+    if "card_no" in frame:  # the card number is PII: only its blind index is staged
+        frame = frame.assign(card_ref=blind_index_series(keyring, "card_no", frame["card_no"])).drop(
+            columns=["card_no"])
+    leaked = [c for c in spec.pii_columns if c in frame]
+    if leaked:
+        raise ValueError(f"refusing to stage PII columns {leaked} of {spec.name} in clear")
+    folder = staging_dir / spec.name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"part-{number:05d}.parquet"
+    frame.to_parquet(path, index=False)
+    return path

@@ -1,1 +1,0 @@
-"""Loading validated batches into the canonical store (bulk, idempotent)."""

@@ -1,0 +1,120 @@
+"""Service steps as Prefect tasks: retries, timeouts and run logging, nothing else.
+
+:class:`PrefectSteps` is the :class:`~lifecycle.steps.Step` the flows pass to a
+service: each step becomes a task run named for its kind (``stage-source``)
+with its detail in the run's name (``stage-source: transactions``), so the
+UI tells the runs apart. Policies per kind:
+
+* **I/O steps retry** (reading sources, database writes, the report) with
+  exponential backoff and jitter — but only for errors that may pass:
+  a :class:`~lifecycle.errors.LifecycleError` (bad input, bad configuration, a
+  refused gate) is deterministic and fails at once, with its message.
+* **Steps inside the day's transaction** (``load-customers``, ``load-facts``)
+  never retry on their own: their enclosing ``load`` is retried as a whole,
+  in a new transaction.
+* **Every step has a timeout.**
+
+No task persists its result or hashes its inputs for a cache key: staged
+frames hold plaintext PII in memory, and Prefect would otherwise pickle them
+under ``PREFECT_HOME``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from prefect import Task, get_run_logger
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.tasks import exponential_backoff
+
+from lifecycle.errors import LifecycleError
+from lifecycle.steps import detail_of, kind_of
+
+R = TypeVar("R")
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class TaskPolicy:
+    retries: int = 0
+    timeout_seconds: float = HOUR
+    backoff_seconds: float = 10.0
+
+
+POLICIES: dict[str, TaskPolicy] = {
+    "plan": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
+    "stage-source": TaskPolicy(retries=2, timeout_seconds=2 * HOUR),
+    "quality-gate": TaskPolicy(timeout_seconds=0.25 * HOUR),
+    "record-refusal": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
+    "record-failure": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
+    "load": TaskPolicy(retries=2, timeout_seconds=6 * HOUR, backoff_seconds=30.0),
+    "load-customers": TaskPolicy(timeout_seconds=4 * HOUR),
+    "load-facts": TaskPolicy(timeout_seconds=4 * HOUR),
+    "report": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
+    "finish-run": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
+}
+DEFAULT_POLICY = TaskPolicy(retries=2)
+JITTER = 0.5  # each delay varies by up to ±50 %, so retries of parallel runs do not align
+
+
+def retry_unless_deterministic(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry a failed task unless its error is one of the platform's own (bad input,
+    configuration or a refused gate: the same call would fail the same way)."""
+    try:
+        state.result(raise_on_failure=True)
+    except LifecycleError:
+        return False
+    except BaseException:
+        return True
+    return True
+
+
+def _log_outcome(kind: str, result: Any) -> None:
+    """One line per step in the run log: counts and names, never values."""
+    log = get_run_logger()
+    if kind == "plan":
+        log.info("run %s for %s: %d source file(s) to load, %d unchanged (%s)%s", result.run_id, result.as_of,
+                 len(result.files), len(result.unchanged), ", ".join(result.unchanged) or "none",
+                 f"; closed interrupted run(s) {', '.join(r[:8] for r in result.interrupted)}"
+                 if result.interrupted else "")
+    elif kind == "stage-source":
+        log.info("%s: %d rows read, %d failed checks (%.2f%%, budget %.2f%%)", result.spec.name, result.rows_read,
+                 result.rows_failed, 100 * result.error_rate, 100 * result.spec.error_budget)
+    elif kind == "load-customers":
+        log.info("customers: %s", {k: v for k, v in result.items() if k != "seconds"})
+    elif kind == "load-facts":
+        log.info("%d rows loaded, %d quarantined", result.rows_loaded, result.rows_quarantined)
+
+
+class PrefectSteps:
+    """Run each step as a Prefect task (see the module's docstring for the policies).
+
+    ``after`` maps a step kind to a function called inside the task with its result
+    (e.g. to publish artifacts).
+    """
+
+    def __init__(self, after: dict[str, Callable[[Any], None]] | None = None) -> None:
+        self.after = after or {}
+
+    def __call__(self, name: str, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
+        kind = kind_of(name)
+        policy = POLICIES.get(kind, DEFAULT_POLICY)
+        hook = self.after.get(kind)
+
+        def step(*a: Any, **kw: Any) -> R:
+            result = fn(*a, **kw)
+            _log_outcome(kind, result)
+            if hook is not None:
+                hook(result)
+            return result
+
+        step.__name__ = getattr(fn, "__name__", kind)
+        task = Task(fn=step, name=kind, task_run_name=f"{kind}: {detail_of(name)}" if detail_of(name) else kind,
+                    persist_result=False, cache_policy=NO_CACHE, retries=policy.retries,
+                    retry_delay_seconds=exponential_backoff(policy.backoff_seconds) if policy.retries else 0,
+                    retry_jitter_factor=JITTER if policy.retries else None,
+                    retry_condition_fn=retry_unless_deterministic, timeout_seconds=policy.timeout_seconds)
+        return task(*args, **kwargs)
