@@ -1,0 +1,1 @@
+"""Test support: store snapshots, child-process runs and kill points, local endpoints."""

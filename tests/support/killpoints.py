@@ -1,0 +1,103 @@
+"""Named points at which a child process kills itself (SIGKILL), for crash-consistency tests.
+
+A kill point wraps one function of the platform: the child process calls
+:func:`arm` with a point's name before it runs the day; when the wrapped
+function is reached (``before``) or returns (``after``) for the ``nth`` time —
+and, if given, when ``when`` accepts its arguments — the process sends itself
+SIGKILL: no ``finally``, no ``atexit``, no flushing, as when the machine loses
+power or the kernel's OOM killer strikes. Production code has no hooks for
+this; only this module's monkeypatching in the child.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    name: str
+    target: str  # "module:attribute" or "module:Class.method"
+    moment: str  # "before" | "after"
+    nth: int = 1
+    when: Callable[..., bool] | None = None  # on the call's (args, kwargs)
+    description: str = ""
+
+
+def _source_is(entity: str) -> Callable[..., bool]:
+    def check(*args: Any, **kwargs: Any) -> bool:
+        spec = kwargs.get("spec", args[1] if len(args) > 1 else None)
+        return getattr(spec, "entity", None) == entity
+    return check
+
+
+POINTS: dict[str, KillPoint] = {p.name: p for p in (
+    KillPoint("after-plan", "lifecycle.integration.planning:plan_day", "after",
+              description="the run's row is committed as running; nothing staged"),
+    KillPoint("mid-staging", "lifecycle.integration.stage:_write_part", "after", nth=2,
+              description="a fact source's Parquet parts half written in the staging folder"),
+    KillPoint("after-registration", "lifecycle.integration.loading:register_files", "after",
+              description="files and quarantine written in the day's open transaction"),
+    KillPoint("after-keystore-commit", "lifecycle.store.keystore:KeyStore.add_customer_keys", "after",
+              description="new customers' data keys committed in the key store; the main database's "
+                          "transaction with their customers not yet committed"),
+    KillPoint("mid-customers", "lifecycle.store.upsert:upsert_frame", "after",
+              description="golden records written, their source links not, in the open transaction"),
+    KillPoint("inside-fact-load", "lifecycle.integration.facts:load_fact_chunk", "after",
+              when=_source_is("transaction"),
+              description="part of the transactions written in the open transaction"),
+    KillPoint("before-commit", "lifecycle.integration.bookkeeping:finish_run", "after",
+              when=lambda *a, **k: str(a[2] if len(a) > 2 else k.get("status")) == "succeeded",
+              description="everything written, the run closed as succeeded, the commit not made"),
+    KillPoint("after-commit", "lifecycle.integration.planning:remove_staging", "before",
+              description="the day committed; staging not removed, report not written"),
+    KillPoint("mid-report", "lifecycle.integration.bookkeeping:mark_reported", "before",
+              description="the day committed, the report file written but not recorded"),
+)}
+
+
+def _resolve(target: str) -> tuple[Any, str]:
+    module_name, _, path = target.partition(":")
+    owner: Any = importlib.import_module(module_name)
+    *parents, attribute = path.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent)
+    return owner, attribute
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def arm(name: str) -> None:
+    """Patch the point's function in this process so that reaching it kills the process."""
+    point = POINTS[name]
+    owner, attribute = _resolve(point.target)
+    original = getattr(owner, attribute)
+    seen = 0
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal seen
+        matches = point.when is None or point.when(*args, **kwargs)
+        if matches:
+            seen += 1
+        fire = matches and seen == point.nth
+        if fire and point.moment == "before":
+            _die()
+        result = original(*args, **kwargs)
+        if fire:
+            _die()
+        return result
+
+    setattr(owner, attribute, wrapper)
+    if isinstance(owner, type):
+        return  # a method: every caller goes through the class
+    for module in list(sys.modules.values()):  # modules that imported the function by name
+        if getattr(module, "__name__", "").startswith("lifecycle.") and getattr(module, attribute, None) is original:
+            setattr(module, attribute, wrapper)
