@@ -17,8 +17,9 @@ Numerical choices (the "Traps" of DESIGN.md):
   (1−z)^(a−1) · ₂F₁(a+b−1−r, a−1; a+b+x−1; z) with z = t/(α+T+t): the first two
   arguments no longer grow with x, so the series stays near 1 and never
   overflows (Fader & Hardie's note on the BG/NBD "#NUM!" error takes the same
-  route). The result is undefined at exactly a = 1 (a removable singularity of
-  the closed form); a fitted a is never exactly 1.
+  route). At x = 0 with a + b = 1 exactly, ₂F₁ has a pole (c = 0) and its
+  limit is used instead. At exactly a = 1 the closed form is 0/0 (a removable
+  singularity) and gives NaN; a fitted a is never exactly 1.
 """
 
 from __future__ import annotations
@@ -112,9 +113,16 @@ class BgNbdModel:
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         log_one_minus_z = np.log(alpha + age) - np.log(alpha + age + horizon)
         z = horizon / (alpha + age + horizon)
-        hypergeometric = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+        c = a + b + x - 1.0
+        pole = c == 0.0  # x = 0 with a + b = 1 exactly: ₂F₁ has a pole there, the product does not
+        c = np.where(pole, 1.0, c)
+        hypergeometric = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
         still_to_buy = -np.expm1((a - 1.0) * log_one_minus_z + np.log(hypergeometric))
-        purchases_if_active = (a + b + x - 1.0) / (a - 1.0) * still_to_buy
+        purchases_if_active = c / (a - 1.0) * still_to_buy
+        if np.any(pole):
+            # lim c→0 of c·₂F₁(A, B; c; z) is A·B·z·₂F₁(A+1, B+1; 2; z); here A = −r, B = a − 1.
+            at_pole = r * z * np.exp((a - 1.0) * log_one_minus_z) * hyp2f1(1.0 - r, a, 2.0, z)
+            purchases_if_active = np.where(pole, at_pole, purchases_if_active)
         return np.asarray(self.probability_alive(x, recency, age) * purchases_if_active, dtype=np.float64)
 
 

@@ -83,6 +83,8 @@ def _published_closed_form(model: BgNbdModel, t: float, x: int, t_x: float, age:
     mpmath.mp.dps = 50
     r, alpha, a, b = (mpmath.mpf(value) for value in (model.r, model.alpha, model.a, model.b))
     t, t_x, age = mpmath.mpf(t), mpmath.mpf(t_x), mpmath.mpf(age)
+    if a + b + x - 1 == 0:  # the pole of the hypergeometric term: approach its limit
+        b += mpmath.mpf("1e-30")
     hyp = mpmath.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + age + t))
     numerator = (a + b + x - 1) / (a - 1) * (1 - ((alpha + age) / (alpha + age + t)) ** (r + x) * hyp)
     denominator = 1 + (a / (b + x - 1) * ((alpha + age) / (alpha + t_x)) ** (r + x) if x > 0 else 0)
@@ -105,6 +107,18 @@ def test_conditional_expectation_matches_the_published_formula_in_high_precision
     t_x = age * recency_share if x > 0 else 0.0
     expected = _published_closed_form(model, t, x, t_x, age)
     assert float(model.expected_purchases(t, x, t_x, age)) == pytest.approx(expected, rel=1e-7, abs=1e-12)
+
+
+@pytest.mark.parametrize("t", [0.5, 10.0, 52.0])
+def test_at_the_pole_of_the_hypergeometric_term_its_limit_is_used(t: float) -> None:
+    # x = 0 and a + b = 1 make c = a + b + x - 1 zero; just beside it the formula is regular.
+    at_pole = BgNbdModel(r=0.4, alpha=6.0, a=0.5, b=0.5)
+    beside = BgNbdModel(r=0.4, alpha=6.0, a=0.5, b=0.5 + 1e-9)
+    expected = _published_closed_form(beside, t, 0, 0.0, 20.0)
+    assert float(at_pole.expected_purchases(t, 0, 0.0, 20.0)) == pytest.approx(expected, rel=1e-6)
+    assert float(at_pole.expected_purchases(t, 3, 10.0, 20.0)) == pytest.approx(
+        _published_closed_form(at_pole, t, 3, 10.0, 20.0), rel=1e-7
+    )
 
 
 def test_the_analytic_gradient_matches_finite_differences() -> None:
