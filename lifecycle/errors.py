@@ -78,10 +78,11 @@ class LoadIntegrityError(LifecycleError):
 
 
 class ModelFitError(LifecycleError, ValueError):
-    """A statistical model cannot be fitted to the data it was given.
+    """A statistical model cannot be fitted to, or fed with, the data it was given.
 
     Raised for empty input, data that cannot identify the model (no repeat buyers),
-    inconsistent summaries (recency after age) or an optimiser that fails; the
+    inconsistent summaries (recency after age), a transaction log the summary
+    cannot read (missing column, date or amount) or an optimiser that fails; the
     message says which, with counts, never customer values. It is also a
     ``ValueError``, since the cause is always the data passed in.
     """
