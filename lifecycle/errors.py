@@ -18,6 +18,7 @@ __all__ = [
     "KeyringError",
     "LifecycleError",
     "LoadIntegrityError",
+    "ModelFitError",
     "SourceError",
 ]
 
@@ -73,6 +74,17 @@ class LoadIntegrityError(LifecycleError):
 
     The message names the table, the column and how many referenced keys are missing;
     the load's transaction is rolled back, so nothing of it is stored.
+    """
+
+
+class ModelFitError(LifecycleError, ValueError):
+    """A statistical model cannot be fitted to, or fed with, the data it was given.
+
+    Raised for empty input, data that cannot identify the model (no repeat buyers),
+    inconsistent summaries (recency after age), a transaction log the summary
+    cannot read (missing column, date or amount) or an optimiser that fails; the
+    message says which, with counts, never customer values. It is also a
+    ``ValueError``, since the cause is always the data passed in.
     """
 
 
