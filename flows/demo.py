@@ -47,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     from flows.daily import daily_lifecycle
     from lifecycle.bootstrap import upgrade_stores
     from lifecycle.settings import get_settings
-
     from tasks.ephemeral import local_api
 
     upgrade_stores()  # what `bank-lifecycle db upgrade` does: the schema is an explicit step

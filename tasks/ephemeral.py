@@ -53,7 +53,7 @@ def _start(port: int) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
          "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
-        env=env, preexec_fn=lambda: _die_with_parent(parent))  # noqa: PLW1509 - only prctl, no locks
+        env=env, preexec_fn=lambda: _die_with_parent(parent))
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], url: str) -> None:
