@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.reporting import CHART_IDS, write_report
-from tests.support.browser import Chromium, OpenPage, chromium
+from tests.support.browser import OpenPage, chromium
 from tests.support.management_report import HOSTILE_GROUP, sample_report
 
 # A blank page of this viewport as PNG is a few kB; the charts and Chinese text make it far larger.
