@@ -151,7 +151,10 @@ class AppriseNotifier:
         results: list[Delivery | None] = [None] * len(services)
 
         def work(slot: int, service: _Service) -> None:
-            outcome = self._send_one(message, service)
+            try:
+                outcome = self._send_one(message, service)
+            except Exception as exc:  # a bug here must not die silently in a thread (its text may quote the body)
+                outcome = Delivery.permanent(f"{service.label}: the adapter raised {type(exc).__name__}")
             if outcome.ok:
                 self._remember(message.key, {service.index}, finished=False)
             results[slot] = outcome
