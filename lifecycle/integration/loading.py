@@ -16,6 +16,10 @@ the size of the day's changes until the commit checkpoints it.
 On SQLite, a large day checks foreign keys set-based (once per load, over the
 keys written) instead of per row, as single-source loads did before.
 
+Inside the same transaction, after the facts, the day's versions of what
+decisions read are recorded (:mod:`lifecycle.store.history`), so a decision for
+any past date sees the store as it was that day.
+
 The refusal of a run by the quality gate is recorded by :func:`record_refusal`,
 also in one transaction: the files as refused, their rejected rows in the
 quarantine for the stewards, and the run as failed.
@@ -45,6 +49,7 @@ from lifecycle.store.bulk import (
     set_based_foreign_keys,
     write_transaction,
 )
+from lifecycle.store.history import record_history
 from lifecycle.store.models import Card, Customer, IdentityConflict, SourceLink
 
 PARTY_TABLES = (Customer, SourceLink, Card, IdentityConflict)
@@ -136,7 +141,10 @@ def load_day(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource],
             files[s.spec.name] = step(f"load-facts:{s.spec.name}", load_facts, ctx, conn, plan, s,
                                       file_ids[s.spec.name], relaxed)
             facts[s.spec.name] = files[s.spec.name].rows_loaded
-        loaded: dict[str, object] = {"customers": {k: v for k, v in customers.items() if k != "seconds"}, **facts}
+        history = step("record-history", record_history, conn, plan.as_of)
+        loaded: dict[str, object] = {"customers": {k: v for k, v in customers.items() if k != "seconds"}, **facts,
+                                     "history_versions": history if history is not None else "not recorded: "
+                                     "a later day is already recorded"}
         bookkeeping.finish_run(conn, plan.run_id, RunStatus.SUCCEEDED,
                                summary(plan, staged, RunStatus.SUCCEEDED, loaded), ctx.clock.now())
     return LoadResult(customers, facts, files)

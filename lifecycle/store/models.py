@@ -1,7 +1,19 @@
 """All canonical tables, importable from one place (Alembic reads ``Base.metadata``)."""
 
 from lifecycle.store.base import Base
-from lifecycle.store.decisions import CareMessage, CustomerDecision, DeliveryAttempt, RetentionTask
+from lifecycle.store.decisions import (
+    CareMessage,
+    CustomerDecision,
+    CustomerFeatures,
+    CustomerLabel,
+    DecisionRun,
+    DeliveryAttempt,
+    ModelFit,
+    RetentionTask,
+    StageTransition,
+    TierEvent,
+)
+from lifecycle.store.history import HISTORY
 from lifecycle.store.holdings import (
     Account,
     BalanceSnapshot,
@@ -24,7 +36,8 @@ from lifecycle.store.parties import Customer, IdentityConflict, RelationshipMana
 
 __all__ = [
     "Account", "BalanceSnapshot", "Base", "Card", "CardTransaction", "CareMessage", "Customer",
-    "CustomerDecision", "DeliveryAttempt", "DigitalEvent", "Erasure", "Feedback",
+    "CustomerDecision", "CustomerFeatures", "CustomerLabel", "DecisionRun", "DeliveryAttempt", "HISTORY",
+    "ModelFit", "StageTransition", "TierEvent", "DigitalEvent", "Erasure", "Feedback",
     "IdentityConflict", "IngestedFile", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
     "RelationshipManager", "RetentionTask", "RevealAudit", "SourceLink", "Transaction",
 ]
