@@ -22,6 +22,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from lifecycle.clock import Clock, SystemClock
+from lifecycle.decisioning.rules import RuleSet, load_rules
 from lifecycle.errors import KeyringError
 from lifecycle.integration.ports import QualityGate
 from lifecycle.integration.sources import SourcesConfig, load_sources
@@ -54,7 +55,8 @@ class Context:
     """The platform's parts for one process (or one test)."""
 
     def __init__(self, settings: Settings, engine: Engine, keystore: KeyStore, sources: SourcesConfig,
-                 clock: Clock, keyring: KeyringSource | None = None, gate: QualityGate | None = None) -> None:
+                 clock: Clock, keyring: KeyringSource | None = None, gate: QualityGate | None = None,
+                 rules: RuleSet | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.keystore = keystore
@@ -62,6 +64,15 @@ class Context:
         self.clock = clock
         self._keyring = keyring
         self._gate = gate
+        self._rules = rules
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        return self._rules or load_rules(self.settings.rules_file)
+
+    @property
+    def partitions(self) -> int:
+        return self.settings.partitions
 
     @cached_property
     def keyring(self) -> Keyring:
@@ -87,7 +98,8 @@ class Context:
 def build_context(settings: Settings | None = None, *, engine: Engine | None = None,
                   keystore: KeyStore | None = None, keyring: KeyringSource | None = None,
                   gate: QualityGate | None = None, clock: Clock | None = None,
-                  sources: SourcesConfig | None = None, check: bool = True) -> Context:
+                  sources: SourcesConfig | None = None, rules: RuleSet | None = None,
+                  check: bool = True) -> Context:
     """A context from ``settings`` (default: the environment's), with any part injected.
 
     With ``check`` (the default) the main database must be at the schema's head
@@ -101,7 +113,7 @@ def build_context(settings: Settings | None = None, *, engine: Engine | None = N
         check_schema(engine)
         keystore.check_schema()
     return Context(settings, engine, keystore, sources or load_sources(settings.sources_file),
-                   clock or SystemClock(), keyring, gate)
+                   clock or SystemClock(), keyring, gate, rules)
 
 
 def upgrade_stores(settings: Settings | None = None) -> tuple[str, str]:

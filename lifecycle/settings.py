@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     keyring_file: Path | None = None
     keyring_block: str | None = Field(default=None, description="Prefect Secret block holding the keyring JSON")
     chunk_rows: int = Field(default=1_000_000, gt=0, description="rows per chunk for large extracts")
+    rules_file: Path | None = Field(default=None, description="decision rules YAML; default: the packaged one")
+    partitions: int = Field(default=2, ge=1, le=1024, description="customer partitions features and decisions "
+                            "are computed in (parallel tasks in the flows)")
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,7 +7,7 @@ code that changes a status asks :meth:`StateMachine.check` (or filters its
 ``UPDATE`` on :meth:`StateMachine.sources_of`) instead of knowing the rules
 itself, and a test walks every table of transitions.
 
-Machines: ingestion runs, ingested files, quarantined rows, key rotations.
+Machines: ingestion runs, ingested files, quarantined rows, key rotations, decision runs.
 """
 
 from __future__ import annotations
@@ -135,5 +135,28 @@ ROTATION = StateMachine[RotationStatus](
     },
 )
 
+
+
+class DecisionStatus(StrEnum):
+    """The deciding of one as-of date."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"  # every partition decided: the date's decisions are complete
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died; deciding the date again replaces its rows
+
+
+DECISION = StateMachine[DecisionStatus](
+    "decision run",
+    initial=frozenset({DecisionStatus.RUNNING}),
+    moves={
+        DecisionStatus.RUNNING: frozenset({DecisionStatus.SUCCEEDED, DecisionStatus.FAILED,
+                                           DecisionStatus.INTERRUPTED}),
+        DecisionStatus.SUCCEEDED: frozenset(), DecisionStatus.FAILED: frozenset(),
+        DecisionStatus.INTERRUPTED: frozenset(),
+    },
+)
+
 MACHINES: tuple[StateMachine[RunStatus] | StateMachine[FileStatus] | StateMachine[QuarantineStatus]
-                | StateMachine[RotationStatus], ...] = (RUN, FILE, QUARANTINE, ROTATION)
+                | StateMachine[RotationStatus] | StateMachine[DecisionStatus], ...] = (
+    RUN, FILE, QUARANTINE, ROTATION, DECISION)

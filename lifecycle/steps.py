@@ -18,10 +18,11 @@ an object another step reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class Step(Protocol):
@@ -31,6 +32,16 @@ class Step(Protocol):
 def direct(name: str, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     """Run the step as a plain call."""
     return fn(*args, **kwargs)
+
+
+def each(step: Step, kind: str, fn: Callable[..., R], items: Sequence[T], label: Callable[[T], str],
+         *args: Any) -> list[R]:
+    """``fn(*args, item)`` for every item, as steps ``kind:label(item)``; concurrently when the
+    step runner offers it (a ``map`` method), one after the other otherwise."""
+    fan_out = getattr(step, "map", None)
+    if fan_out is not None:
+        return list(fan_out(kind, fn, items, label, *args))
+    return [step(f"{kind}:{label(item)}", fn, *args, item) for item in items]
 
 
 def kind_of(name: str) -> str:
