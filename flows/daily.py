@@ -1,33 +1,63 @@
-"""The daily flow: the day's integration as Prefect tasks.
+"""The daily flow: the day's integration, then its decisions, as Prefect tasks.
 
-Composition only: :func:`lifecycle.integration.service.run_day` defines the
-steps; :class:`tasks.steps.PrefectSteps` makes each one a task with its
-retries and timeout; the run report becomes artifacts.
+Composition only: :func:`lifecycle.integration.service.run_day` and
+:func:`lifecycle.decisioning.service.decide_day` define the steps;
+:class:`tasks.steps.PrefectSteps` makes each one a task with its retries and
+timeout (customer partitions as concurrent tasks); reports become artifacts.
+Deciding does not depend on new files: a day whose files were all loaded
+already is still decided (after a rule change, say).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from prefect import flow
 from prefect.runtime import flow_run
 
 from lifecycle.clock import previous_day
+from lifecycle.decisioning.service import decide_day
 from lifecycle.integration.service import run_day
 from tasks.context import flow_context
+from tasks.decisions import publish_decision_summary
 from tasks.ingest import publish_run_report
 from tasks.steps import PrefectSteps
 
 
 @flow(name="daily-lifecycle", log_prints=False, persist_result=False)
-def daily_lifecycle(as_of: date | None = None, sources: list[str] | None = None) -> dict[str, object]:
-    """Integrate the landing extracts of ``as_of`` into the store.
+def daily_lifecycle(as_of: date | None = None, sources: list[str] | None = None,
+                    decide: bool = True) -> dict[str, object]:
+    """Integrate the landing extracts of ``as_of`` into the store, then decide the date.
 
     Args:
         as_of: business date of the extracts (landing folder YYYY-MM-DD); default: yesterday in Asia/Shanghai.
-        sources: limit the run to these sources (default: every configured source).
+        sources: limit the integration to these sources (default: every configured source).
+        decide: decide the date after integrating it (features, stages, tiers, score, models).
     """
     ctx = flow_context()
     day = as_of or previous_day(ctx.clock)
-    steps = PrefectSteps(after={"report": publish_run_report})
-    return run_day(ctx, day, only=sources, flow_run_id=flow_run.get_id(), step=steps).summary
+    steps = PrefectSteps(after={"report": publish_run_report, "finish-decisions": publish_decision_summary})
+    summary = run_day(ctx, day, only=sources, flow_run_id=flow_run.get_id(), step=steps).summary
+    if decide:
+        summary["decisions"] = decide_day(ctx, day, step=steps).summary
+    return summary
+
+
+@flow(name="decide-dates", log_prints=False, persist_result=False)
+def decide_dates(start: date, end: date | None = None) -> dict[str, object]:
+    """Decide every date from ``start`` to ``end`` (inclusive; default: ``start`` alone), in order:
+    a back-fill after a rule change, or the first decisions of loaded history.
+
+    Args:
+        start: first as-of date to decide.
+        end: last as-of date to decide (default: the start date).
+    """
+    ctx = flow_context()
+    steps = PrefectSteps(after={"finish-decisions": publish_decision_summary})
+    last = end or start
+    decided: dict[str, object] = {}
+    day = start
+    while day <= last:
+        decided[day.isoformat()] = decide_day(ctx, day, step=steps).summary
+        day += timedelta(days=1)
+    return decided

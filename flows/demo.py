@@ -60,12 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     for source, counts in sources.items():
         print(f"  {source:<22} read {counts['rows_read']:>9,}  failed checks {counts['rows_failed']:>6,}")
     print(f"loaded: {first['loaded']}")
+    decided = first.get("decisions")
+    if isinstance(decided, dict):
+        print(f"decided: {decided.get('customers', 0):,} customers; stages {decided.get('lifecycle_stage')}; "
+              f"value tiers {decided.get('value_tier')}; risk tiers {decided.get('risk_tier')}")
     print()
     print(f"database:        {settings.resolved_database_url}")
     print(f"landing files:   {generated / 'landing' / args.as_of.isoformat()}")
     print(f"ground truth:    {generated / 'truth'}")
     print(f"reports:         {settings.resolved_reports_dir.resolve()}")
     print(f"data docs:       {(settings.data_docs_dir / 'index.html').resolve()}")
+    print(f"explain one:     LIFECYCLE_HOME={args.home} .venv/bin/bank-lifecycle decision explain CUS0000000001")
     return 0
 
 

@@ -21,7 +21,7 @@ under ``PREFECT_HOME``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from lifecycle.errors import LifecycleError
 from lifecycle.steps import detail_of, kind_of
 
 R = TypeVar("R")
+T = TypeVar("T")
 HOUR = 3600.0
 
 
@@ -55,6 +56,11 @@ POLICIES: dict[str, TaskPolicy] = {
     "load-facts": TaskPolicy(timeout_seconds=4 * HOUR),
     "report": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
     "finish-run": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
+    "plan-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
+    "features": TaskPolicy(retries=2, timeout_seconds=2 * HOUR),
+    "fit-models": TaskPolicy(retries=2, timeout_seconds=HOUR),
+    "decide": TaskPolicy(retries=2, timeout_seconds=2 * HOUR),
+    "finish-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
 }
 DEFAULT_POLICY = TaskPolicy(retries=2)
 JITTER = 0.5  # each delay varies by up to ±50 %, so retries of parallel runs do not align
@@ -87,6 +93,14 @@ def _log_outcome(kind: str, result: Any) -> None:
         log.info("customers: %s", {k: v for k, v in result.items() if k != "seconds"})
     elif kind == "load-facts":
         log.info("%d rows loaded, %d quarantined", result.rows_loaded, result.rows_quarantined)
+    elif kind == "features":
+        log.info("features of %d customers", result)
+    elif kind == "fit-models":
+        log.info("models: fit %s%s", result.fit_id, f" (not fitted: {result.why_missing})" if result.why_missing
+                 else "")
+    elif kind == "decide":
+        log.info("partition %s: %d customers decided, %d stage transitions, %d tier events", result.partition,
+                 result.customers, result.transitions, result.tier_events)
 
 
 class PrefectSteps:
@@ -100,6 +114,16 @@ class PrefectSteps:
         self.after = after or {}
 
     def __call__(self, name: str, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
+        return self.task(name, fn)(*args, **kwargs)
+
+    def map(self, kind: str, fn: Callable[..., R], items: Sequence[T], label: Callable[[T], str],
+            *args: Any) -> list[R]:
+        """``fn(*args, item)`` for every item as concurrent task runs (the flow's task runner decides
+        how: threads by default, Dask workers when configured); results in the items' order."""
+        futures = [self.task(f"{kind}:{label(item)}", fn).submit(*args, item) for item in items]
+        return [future.result() for future in futures]
+
+    def task(self, name: str, fn: Callable[..., R]) -> Task[..., R]:
         kind = kind_of(name)
         policy = POLICIES.get(kind, DEFAULT_POLICY)
         hook = self.after.get(kind)
@@ -112,9 +136,8 @@ class PrefectSteps:
             return result
 
         step.__name__ = getattr(fn, "__name__", kind)
-        task = Task(fn=step, name=kind, task_run_name=f"{kind}: {detail_of(name)}" if detail_of(name) else kind,
+        return Task(fn=step, name=kind, task_run_name=f"{kind}: {detail_of(name)}" if detail_of(name) else kind,
                     persist_result=False, cache_policy=NO_CACHE, retries=policy.retries,
                     retry_delay_seconds=exponential_backoff(policy.backoff_seconds) if policy.retries else 0,
                     retry_jitter_factor=JITTER if policy.retries else None,
                     retry_condition_fn=retry_unless_deterministic, timeout_seconds=policy.timeout_seconds)
-        return task(*args, **kwargs)

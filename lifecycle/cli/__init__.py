@@ -34,6 +34,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "lifecycle.cli.customer",
     "lifecycle.cli.keys",
     "lifecycle.cli.quarantine",
+    "lifecycle.cli.decision",
 )
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
