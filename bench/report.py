@@ -81,9 +81,29 @@ def stage_rows(run: Mapping[str, Any]) -> list[list[str]]:
         share = f"{seconds / wall:.1%}" if wall else "—"
         out.append([step, fmt_seconds(seconds), share, f"{rows.get(step, 0):,}", fmt_rate(rows.get(step), seconds),
                     STEP_NOTES.get(step, "")])
-    out += [[stage, "not built yet", "—", "—", "—", "next wave"] for stage in NOT_BUILT]
     out.append(["**total**", f"**{fmt_seconds(wall)}**", "100%", f"{rows.get('read', 0):,}",
                 fmt_rate(rows.get("read"), wall), "rows read / wall"])
+    return out
+
+
+def decision_rows(r: Mapping[str, Any]) -> list[list[str]]:
+    """The date's decisions after the full run: features, models, decide — against the integration's wall."""
+    d = r.get("decisions") or {}
+    wall = float((r.get("full_run") or {}).get("wall_seconds") or 0.0)
+    if not d:
+        return [["features, decisions", "not run", "—", "—", "—", "the full run did not succeed"]]
+    customers = int(d.get("customers") or 0)
+    out = []
+    for kind, note in (("features", f"{d.get('partitions')} partition(s): SQL per customer-day, then pandas"),
+                       ("models", f"BG/NBD + Gamma-Gamma fit {d.get('model_fit_id')}"), ("decide", "rules"),
+                       ("plan", "clear the date"), ("finish", "summary")):
+        seconds = float(d.get("steps", {}).get(kind, 0.0))
+        out.append([kind, fmt_seconds(seconds), f"{seconds / wall:.1%}" if wall else "—", f"{customers:,}",
+                    fmt_rate(customers, seconds), note])
+    total = float(d.get("wall_seconds") or 0.0)
+    out.append(["**features + decisions**", f"**{fmt_seconds(total)}**", f"{total / wall:.1%}" if wall else "—",
+                f"{customers:,}", fmt_rate(customers, total), f"{d.get('status')}; share of the integration run"])
+    out += [[stage, "not built yet", "—", "—", "—", "next wave"] for stage in NOT_BUILT]
     return out
 
 
@@ -124,6 +144,9 @@ def _full_run(r: Mapping[str, Any]) -> list[str]:
     if run.get("status") != "succeeded":
         lines += [f"**The full run {run.get('status', 'did not run')}**: {run.get('error') or ''}", ""]
     lines += table(["stage", "seconds", "share", "rows", "rows/s", "timed by"], stage_rows(run), align="lrrrrl")
+    lines += ["", "Then the date's decisions (share: of the integration run above):", ""]
+    lines += table(["stage", "seconds", "share", "customers", "customers/s", "what"], decision_rows(r),
+                   align="lrrrrl")
     setup = fmt_seconds(r.get("setup_seconds"))
     lines += ["", f"Set-up before the run (migrations, key store, GX context): {setup} s. "
               f"Database: {r['database'].get('backend')} `{r['database'].get('database')}`; key store: "

@@ -36,7 +36,7 @@ STEPS = ("plan", "read", "standardise", "validate", "stage", "quarantine", "reso
          "report", "other")
 STAGING_STEPS = ("read", "standardise", "validate", "stage")
 PARTY_STEPS = ("resolve", "survive", "protect")
-NOT_BUILT = ("features", "decisions", "campaigns", "dispatch")
+NOT_BUILT = ("campaigns", "dispatch")
 
 
 @dataclass
@@ -112,7 +112,8 @@ def _source_timing(s: StagedSource, wall: float) -> SourceTiming:
 
 
 MEMORY_STEPS = {"stage-source": "stage {}", "register-files": "quarantine and gate", "quality-gate": None,
-                "load-customers": "load customers", "load-facts": "load {}", "report": "report"}
+                "load-customers": "load customers", "load-facts": "load {}", "record-history": "record history",
+                "report": "report"}
 QUARANTINE_KINDS = ("quality-gate", "register-files", "record-refusal")
 
 
@@ -156,6 +157,8 @@ class BenchSteps:
             next(t for t in out.sources if t.source == detail).seconds["load"] = seconds
             out.steps["load"] += seconds
             self.loaded += result.rows_loaded
+        elif kind == "record-history":
+            out.steps["load"] += seconds
         elif kind == "report":
             out.steps["report"] += seconds
 
@@ -186,3 +189,52 @@ def _rows(out: PipelineRun, loaded: int) -> dict[str, int]:
             "quarantine": failed, "load": loaded, "report": read, "other": read}
     rows.update(dict.fromkeys(PARTY_STEPS, party))
     return rows
+
+
+DECISION_KINDS = {"plan-decisions": "plan", "features": "features", "fit-models": "models", "decide": "decide",
+                  "finish-decisions": "finish"}
+
+
+@dataclass
+class DecisionRun:
+    """The date's decisions (features → models → decide), timed per kind of step."""
+
+    status: str = "running"
+    wall_seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=lambda: dict.fromkeys(DECISION_KINDS.values(), 0.0))
+    customers: int = 0
+    partitions: int = 0
+    model_fit_id: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class DecisionSteps:
+    def __init__(self, out: DecisionRun, memory: MemoryWatch) -> None:
+        self.out, self.memory = out, memory
+
+    def __call__(self, name: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        kind = DECISION_KINDS.get(kind_of(name), "finish")
+        started = time.perf_counter()
+        with self.memory.step(f"decisions: {name}"):
+            result = fn(*args, **kwargs)
+        self.out.steps[kind] += time.perf_counter() - started
+        return result
+
+
+def run_decisions(ctx: Context, as_of: date, memory: MemoryWatch) -> DecisionRun:
+    from lifecycle.decisioning.service import decide_day
+
+    out = DecisionRun()
+    started = time.perf_counter()
+    try:
+        result = decide_day(ctx, as_of, step=DecisionSteps(out, memory))
+        out.status, out.model_fit_id = "succeeded", result.model_fit_id
+        out.customers = int(str(result.summary.get("customers", 0)))
+        out.partitions = int(str(result.summary.get("partitions", 0)))
+    except Exception as exc:  # reported, not raised: the benchmark goes on
+        out.status, out.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+    out.wall_seconds = time.perf_counter() - started
+    return out

@@ -30,14 +30,14 @@ from bench.machine import MemoryWatch, load_average, machine_info, rusage_peaks
 from bench.profiling import available_profiler, choose_target, needed_sources, replay, sample_landing, slowest_step
 from bench.quality import identity_quality, quarantine_reconciliation
 from bench.report import latest_stem, report_stem, write_report
-from bench.runner import PipelineRun, run_pipeline, run_settings, warm_up, with_landing
+from bench.runner import PipelineRun, run_decisions, run_pipeline, run_settings, warm_up, with_landing
 from bench.scales import Scale
 from lifecycle.integration.sources import SourcesConfig
 from lifecycle.privacy.fields import bench_encrypt
 from lifecycle.store.db import make_engine
 
 T = TypeVar("T")
-PIPELINE_PHASES = ("full run", "incremental run")
+PIPELINE_PHASES = ("full run", "decisions", "incremental run")
 
 
 @dataclass
@@ -94,6 +94,9 @@ def _pipeline_runs(opts: Options, db: Database, work: Path, full: Extract, delta
         with memory.phase("full run"):
             first: PipelineRun = run_pipeline(ctx, full.as_of, "full", memory)
         r["full_run"] = first.to_dict()
+        if first.status == "succeeded":
+            with memory.phase("decisions"):
+                r["decisions"] = run_decisions(ctx, full.as_of, memory).to_dict()
         if first.status == "succeeded" and first.run_id:
             run_id = first.run_id
             r["identity"] = _attempt(errors, "identity", lambda: identity_quality(ctx.engine, full.truth_dir))
@@ -168,7 +171,8 @@ def _judge(opts: Options, r: dict[str, Any]) -> dict[str, Any]:
     ok = (r.get("full_run") or {}).get("status") == "succeeded"
     checks = verdict.judge(opts.scale.name, r["full_run"]["wall_seconds"] if ok else None,
                            r["memory"]["pipeline_peak_bytes"], r["ratios"]["pipeline_floor"],
-                           r["ratios"]["incremental_full"], opts.scale.customers)
+                           r["ratios"]["incremental_full"], opts.scale.customers,
+                           (r.get("decisions") or {}).get("wall_seconds"))
     return {"checks": [c.to_dict() for c in checks], "overall": verdict.overall(checks) if ok else verdict.FAIL}
 
 

@@ -9,6 +9,7 @@ PEAK_RSS_BYTES = 6 * 10**9  # peak RSS <= 6 GB
 PIPELINE_FLOOR_RATIO = 3.0  # pipeline / I/O floor <= 3.0, at M and L
 INCREMENTAL_RATIO = 0.10  # incremental day <= 10 % of the full run
 FLOOR_SCALES = ("M", "L")
+DECISIONS_SHARE = 0.25  # features + decisions <= 25 % of the integration run's wall time, at L
 PASS, FAIL, NOT_APPLICABLE, MISSING = "pass", "FAIL", "n/a", "not measured"
 
 
@@ -33,9 +34,11 @@ def _status(value: float | None, limit: float, applies: bool) -> str:
 
 
 def judge(scale: str, full_seconds: float | None, peak_rss_bytes: int | None, floor_ratio: float | None,
-          incremental_ratio: float | None, customers: int | None = None) -> list[Check]:
+          incremental_ratio: float | None, customers: int | None = None,
+          decisions_seconds: float | None = None) -> list[Check]:
     """One check per target; a target that does not apply at this scale is ``n/a`` (still shown)."""
     base = scale.upper()
+    decision_share = decisions_seconds / full_seconds if decisions_seconds is not None and full_seconds else None
     projected = ""
     if full_seconds is not None and customers and base != "L":
         projected = f"linear projection to 1M customers: {full_seconds / customers * 1e6 / 60:.1f} min"
@@ -52,6 +55,9 @@ def judge(scale: str, full_seconds: float | None, peak_rss_bytes: int | None, fl
         Check("incremental day / full run", f"≤ {INCREMENTAL_RATIO:.0%}",
               "—" if incremental_ratio is None else f"{incremental_ratio:.1%}",
               _status(incremental_ratio, INCREMENTAL_RATIO, True)),
+        Check("features + decisions / integration run", f"≤ {DECISIONS_SHARE:.0%} at L",
+              "—" if decision_share is None else f"{decision_share:.1%}",
+              _status(decision_share, DECISIONS_SHARE, base == "L")),
     ]
 
 
