@@ -43,6 +43,7 @@ import pandas as pd
 
 from lifecycle.errors import ConfigError
 from lifecycle.integration.quality import context as gx_context
+from lifecycle.integration.quality.offline_docs import make_site_offline
 from lifecycle.integration.quality.results import (
     ExpectationResult,
     ValidationOutcome,
@@ -181,10 +182,13 @@ class QualityGate:
         """Render every stored validation result that has no page yet, the suites and the index.
 
         Once per run is enough: it renders the run's results whichever gate or
-        process validated them, and leaves earlier pages as they are. Returns the
-        path of index.html.
+        process validated them, and leaves earlier pages as they are. The site is
+        then made to work offline (no CDN, no remote logo: a bank's closed network
+        has neither). Returns the path of index.html.
         """
-        return self._docs.build()
+        index = self._docs.build()
+        make_site_offline(index.parent)
+        return index
 
     def _run_chunks(
         self, df: pd.DataFrame, suite_name: str, source: str, run_name: str, chunk_rows: int
