@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.prefect_server import PrefectServer, start_prefect_server, write_prefect_yaml
+from tests.e2e.prefect_server import PrefectServer, migrate_database, start_prefect_server, write_prefect_yaml
 from tests.e2e.processes import ManagedProcess, ProcessSupervisor
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -42,6 +42,12 @@ def _stop_and_check(supervisor: ProcessSupervisor) -> None:
     assert left == [], f"processes started by the test are still alive: {left}"
 
 
+@pytest.fixture(scope="session")
+def server_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated server database, copied by every test server (saves ~10 s each)."""
+    return migrate_database(tmp_path_factory.mktemp("prefect-database") / "server.db")
+
+
 @pytest.fixture
 def supervisor(tmp_path: Path) -> Iterator[ProcessSupervisor]:
     """A process supervisor whose children are all gone when the test ends."""
@@ -60,12 +66,12 @@ class PrefectStack:
 
 
 @pytest.fixture(scope="session")
-def prefect_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
+def prefect_stack(tmp_path_factory: pytest.TempPathFactory, server_database: Path) -> Iterator[PrefectStack]:
     """Server + process pool + the greeting deployment + a worker, for the session."""
     base = tmp_path_factory.mktemp("prefect-stack")
     supervisor = ProcessSupervisor(base / "logs")
     try:
-        server = start_prefect_server(supervisor, base / "home")
+        server = start_prefect_server(supervisor, base / "home", database_template=server_database)
         server.create_process_pool(POOL)
         prefect_file = write_prefect_yaml(
             base / "prefect.yaml",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -298,23 +299,51 @@ class PrefectServer:
                                           f"{[(t.name, t.state_name) for t in seen]}, expected {count} final")
 
 
+def _database_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def migrate_database(path: Path, *, timeout: float = 180) -> Path:
+    """Create a SQLite server database at ``path``, migrated to Prefect's head revision.
+
+    A fresh server spends about half its start-up (~10 s of ~21 s here) running
+    migrations; servers started from a copy of this file skip them.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**clean_environment(path.parent), "PREFECT_API_DATABASE_CONNECTION_URL": _database_url(path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
+        env=env, cwd=path.parent, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )
+    if result.returncode != 0 or not path.exists():
+        raise AssertionError(f"prefect server database upgrade failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    return path
+
+
 def start_prefect_server(
     supervisor: ProcessSupervisor,
     home: Path,
     *,
     settings: Mapping[str, str] | None = None,
+    database_template: Path | None = None,
     timeout: float = 120,
 ) -> PrefectServer:
     """Start ``prefect server start`` on 127.0.0.1 with SQLite under ``home``.
 
-    ``settings`` are extra ``PREFECT_*`` variables for the server. Returns once
-    ``/api/health`` answers; fails early with the log if the server exits.
+    ``settings`` are extra ``PREFECT_*`` variables for the server;
+    ``database_template`` a database from :func:`migrate_database` to start from
+    (copied, so servers share nothing). Returns once ``/api/health`` answers;
+    fails early with the log if the server exits.
     """
     home.mkdir(parents=True, exist_ok=True)
+    database = home / "server.db"
+    if database_template is not None:
+        shutil.copyfile(database_template, database)
     port = free_port()
     env = {
         **clean_environment(home),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'server.db'}",
+        "PREFECT_API_DATABASE_CONNECTION_URL": _database_url(database),
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(DEFAULT_SCHEDULER_LOOP_SECONDS),
         "PREFECT_UI_ENABLED": "false",
         **(settings or {}),

@@ -24,9 +24,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_cron_deployments_get_scheduled_runs_in_shanghai_time(
-    tmp_path: Path, supervisor: ProcessSupervisor
+    tmp_path: Path, supervisor: ProcessSupervisor, server_database: Path
 ) -> None:
-    server = start_prefect_server(supervisor, tmp_path / "home")
+    server = start_prefect_server(supervisor, tmp_path / "home", database_template=server_database)
     server.create_process_pool(POOL)
     schedules = {"every-minute": "* * * * *", "nightly": "30 2 * * *"}
     prefect_file = write_prefect_yaml(
