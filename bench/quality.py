@@ -39,8 +39,9 @@ def _file_counts(engine: Engine, run_id: str) -> pd.DataFrame:
             select(IngestedFile.source, IngestedFile.rows_read, IngestedFile.rows_loaded,
                    IngestedFile.rows_quarantined).where(IngestedFile.run_id == run_id)).all(),
             columns=["source", "rows_read", "rows_loaded", "rows_quarantined"])
-        stored = dict(conn.execute(select(QuarantinedRow.source, func.count()).where(QuarantinedRow.run_id == run_id)
-                                   .group_by(QuarantinedRow.source)).all())
+        counts = conn.execute(select(QuarantinedRow.source, func.count()).where(QuarantinedRow.run_id == run_id)
+                              .group_by(QuarantinedRow.source)).tuples().all()
+        stored: dict[str, int] = dict(counts)
     files["quarantine_rows"] = files["source"].map(lambda s: int(stored.get(s, 0)))
     return files
 

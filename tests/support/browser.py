@@ -157,7 +157,7 @@ class OpenPage:
     def box(self, selector: str) -> dict[str, float] | None:
         """The first match's bounding box in CSS pixels (None when not rendered)."""
         box = self.page.locator(selector).first.bounding_box()
-        return None if box is None else dict(box)
+        return None if box is None else {k: float(v) for k, v in box.items()}  # type: ignore[arg-type]
 
     def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,7 +188,7 @@ class Chromium:
         if not is_allowed(url):
             raise ValueError(f"the harness opens local pages only, not {url!r}")
         log = PageLog()
-        context = self._browser.new_context(viewport=VIEWPORT, service_workers="block")
+        context = self._browser.new_context(viewport=VIEWPORT, service_workers="block")  # type: ignore[arg-type]
         try:
             context.route("**/*", lambda route: _route(route, log))
             page = context.new_page()
