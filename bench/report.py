@@ -91,7 +91,8 @@ def decision_rows(r: Mapping[str, Any]) -> list[list[str]]:
     d = r.get("decisions") or {}
     wall = float((r.get("full_run") or {}).get("wall_seconds") or 0.0)
     if not d:
-        return [["features, decisions", "not run", "—", "—", "—", "the full run did not succeed"]]
+        return [["features, decisions", "not run", "—", "—", "—", "the full run did not succeed"],
+                *[[stage, "not built yet", "—", "—", "—", "next wave"] for stage in NOT_BUILT]]
     customers = int(d.get("customers") or 0)
     out = []
     for kind, note in (("features", f"{d.get('partitions')} partition(s): SQL per customer-day, then pandas"),

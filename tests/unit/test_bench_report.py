@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.report import latest_stem, render_markdown, report_stem, stage_rows, write_report
+from bench.report import decision_rows, latest_stem, render_markdown, report_stem, stage_rows, write_report
 from bench.runner import NOT_BUILT, STEPS
 
 
@@ -37,11 +37,17 @@ def tiny_report() -> dict[str, Any]:
     }
 
 
-def test_the_stage_table_has_every_step_then_the_stages_not_built_yet() -> None:
+def test_the_stage_table_has_every_step_then_the_decisions_then_the_stages_not_built_yet() -> None:
     rows = stage_rows(_run(12.0))
-    assert [r[0] for r in rows] == [*STEPS, *NOT_BUILT, "**total**"]
-    assert all(r[1] == "not built yet" for r in rows if r[0] in NOT_BUILT)
+    assert [r[0] for r in rows] == [*STEPS, "**total**"]
     assert rows[STEPS.index("read")][4] == "1,000"  # 1,000 rows in 1 s
+    decisions = decision_rows({"full_run": {"wall_seconds": 100.0}, "decisions": {
+        "status": "succeeded", "wall_seconds": 20.0, "customers": 1000, "partitions": 2, "model_fit_id": 1,
+        "steps": {"features": 12.0, "models": 2.0, "decide": 5.0, "plan": 0.5, "finish": 0.5}}})
+    assert [r[0] for r in decisions] == ["features", "models", "decide", "plan", "finish",
+                                         "**features + decisions**", *NOT_BUILT]
+    assert decisions[0][2] == "12.0%" and decisions[5][2] == "20.0%"
+    assert all(r[1] == "not built yet" for r in decisions if r[0] in NOT_BUILT)
 
 
 def test_the_markdown_holds_the_verdict_ratios_and_the_machine_note() -> None:
