@@ -118,8 +118,7 @@ def plan_decisions(ctx: DecisionContext, as_of: date, partitions: int | None = N
 def compute_partition_features(ctx: DecisionContext, plan: DecisionPlan, part: Partition) -> int:
     """Compute and store one partition's features; returns the customers it holds."""
     cfg = ctx.rules.rules.features
-    with ctx.engine.connect() as conn:
-        inputs = read_inputs(conn, plan.as_of, part, cfg)
+    inputs = read_inputs(ctx.engine, plan.as_of, part, cfg)
     features = compute_features(inputs, plan.as_of, cfg)
     rows = features.reset_index().assign(as_of=plan.as_of, run_id=plan.run_id)
     with ctx.engine.begin() as conn:

@@ -11,15 +11,19 @@ A partition is the customers whose ``customer_id % partitions == index``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Select, and_, case, func, literal, select
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, Engine, Select, and_, case, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from lifecycle.features.config import FeatureConfig
+from lifecycle.store.arrow import day_of, group_sums, read_batches
 from lifecycle.store.base import table_of
 from lifecycle.store.frames import read_frame
 from lifecycle.store.history import as_of, history_of
@@ -110,30 +114,62 @@ def balances(conn: Connection, day: date, part: Partition, cfg: FeatureConfig, d
     return _frame(conn, stmt)
 
 
-def transactions(conn: Connection, day: date, part: Partition, cfg: FeatureConfig) -> pd.DataFrame:
-    """One row per customer and day with activity: counts and sums by kind (see the SELECT)."""
+def _reduce(engine: Engine, stmt: Select[Any], columns: dict[str, Callable[[pa.Table], pa.Array]]) -> pd.DataFrame:
+    """Stream ``stmt``'s rows, map each batch to ``columns`` (by customer and day) and sum them."""
+    keys = ["customer_id", "day"]
+    partials = []
+    for batch in read_batches(engine, stmt):
+        rows = pa.Table.from_batches([batch])
+        mapped = pa.table({"customer_id": rows["customer_id"], "day": day_of(rows["day"]),
+                           **{name: make(rows) for name, make in columns.items()}})
+        summed = mapped.group_by(keys).aggregate([(c, "sum") for c in columns])
+        partials.append(summed.rename_columns([n.removesuffix("_sum") for n in summed.column_names]))
+    frame = group_sums(partials, keys, list(columns)).to_pandas()
+    return frame[[*keys, *columns]] if len(frame) else pd.DataFrame(columns=[*keys, *columns])
+
+
+def _amount(rows: pa.Table, column: str = "amount") -> pa.Array:
+    return pc.fill_null(pc.cast(rows[column], pa.float64()), 0.0)
+
+
+def _flag(mask: pa.Array) -> pa.Array:
+    return pc.cast(pc.fill_null(mask, False), pa.float64())
+
+
+def _where(mask: pa.Array, values: pa.Array) -> pa.Array:
+    return pc.if_else(pc.fill_null(mask, False), values, 0.0)
+
+
+def transactions(engine: Engine, day: date, part: Partition, cfg: FeatureConfig) -> pd.DataFrame:
+    """One row per customer and day with activity: counts and sums by kind (see ``columns``)."""
     t = table_of(Transaction)
-    amount = t.c.amount
-    initiated = t.c.txn_type.in_(cfg.customer_initiated_types)
-    cash = t.c.txn_type.in_(("CASH_DEPOSIT", "CASH_WITHDRAWAL"))
-    abroad = t.c.txn_type.in_(("CROSS_BORDER_IN", "CROSS_BORDER_OUT")) | and_(
-        t.c.counterparty_country.is_not(None), t.c.counterparty_country != cfg.foreign_country_not)
-    credit, debit = t.c.direction == "CREDIT", t.c.direction == "DEBIT"
-
-    def total(condition: ColumnElement[bool], value: Any) -> ColumnElement[float]:
-        return func.sum(case((condition, value), else_=0))
-
-    one = literal(1)
-    stmt = (select(t.c.customer_id, func.date(t.c.txn_time).label("day"),
-                   total(initiated, one).label("n_initiated"), total(initiated, amount).label("initiated"),
-                   total(cash, amount).label("cash"), total(abroad, one).label("n_cross_border"),
-                   total(credit, amount).label("credit"), total(debit, amount).label("debit"),
-                   total(t.c.txn_type == "SALARY", amount).label("salary"),
-                   total(t.c.txn_type == "FEE", amount).label("fees"))
+    stmt = (select(t.c.customer_id, t.c.txn_time.label("day"), t.c.amount, t.c.txn_type, t.c.direction,
+                   t.c.counterparty_country)
             .where(t.c.txn_time < _end_of(day), t.c.txn_time >= _end_of(day - timedelta(days=cfg.history_days)),
-                   part.of(t.c.customer_id))
-            .group_by(t.c.customer_id, func.date(t.c.txn_time)))
-    return _frame(conn, stmt)
+                   part.of(t.c.customer_id)))
+    initiated = pa.array(cfg.customer_initiated_types, pa.string())
+    cash = pa.array(["CASH_DEPOSIT", "CASH_WITHDRAWAL"], pa.string())
+    abroad_types = pa.array(["CROSS_BORDER_IN", "CROSS_BORDER_OUT"], pa.string())
+
+    def is_(rows: pa.Table, codes: pa.Array) -> pa.Array:
+        return pc.is_in(rows["txn_type"], value_set=codes)
+
+    def abroad(rows: pa.Table) -> pa.Array:
+        foreign = pc.and_(pc.is_valid(rows["counterparty_country"]),
+                          pc.not_equal(rows["counterparty_country"], cfg.foreign_country_not))
+        return pc.or_(pc.fill_null(is_(rows, abroad_types), False), pc.fill_null(foreign, False))
+
+    columns: dict[str, Callable[[pa.Table], pa.Array]] = {
+        "n_initiated": lambda r: _flag(is_(r, initiated)),
+        "initiated": lambda r: _where(is_(r, initiated), _amount(r)),
+        "cash": lambda r: _where(is_(r, cash), _amount(r)),
+        "n_cross_border": lambda r: _flag(abroad(r)),
+        "credit": lambda r: _where(pc.equal(r["direction"], "CREDIT"), _amount(r)),
+        "debit": lambda r: _where(pc.equal(r["direction"], "DEBIT"), _amount(r)),
+        "salary": lambda r: _where(pc.equal(r["txn_type"], "SALARY"), _amount(r)),
+        "fees": lambda r: _where(pc.equal(r["txn_type"], "FEE"), _amount(r)),
+    }
+    return _reduce(engine, stmt, columns)
 
 
 def cards(conn: Connection, day: date, part: Partition) -> pd.DataFrame:
@@ -144,26 +180,24 @@ def cards(conn: Connection, day: date, part: Partition) -> pd.DataFrame:
     return _frame(conn, stmt)
 
 
-def card_days(conn: Connection, day: date, part: Partition, cfg: FeatureConfig) -> pd.DataFrame:
+def card_days(engine: Engine, day: date, part: Partition, cfg: FeatureConfig) -> pd.DataFrame:
     """customer_id, day, n, amount of card spending per day."""
     c = table_of(CardTransaction)
-    stmt = (select(c.c.customer_id, func.date(c.c.txn_time).label("day"), func.count().label("n"),
-                   func.sum(c.c.amount).label("amount"))
+    stmt = (select(c.c.customer_id, c.c.txn_time.label("day"), c.c.amount)
             .where(c.c.txn_time < _end_of(day), c.c.txn_time >= _end_of(day - timedelta(days=cfg.history_days)),
-                   part.of(c.c.customer_id))
-            .group_by(c.c.customer_id, func.date(c.c.txn_time)))
-    return _frame(conn, stmt)
+                   part.of(c.c.customer_id)))
+    return _reduce(engine, stmt, {"n": lambda r: pc.cast(pc.is_valid(r["customer_id"]), pa.float64()),
+                                  "amount": _amount})
 
 
-def digital_days(conn: Connection, day: date, part: Partition, cfg: FeatureConfig) -> pd.DataFrame:
+def digital_days(engine: Engine, day: date, part: Partition, cfg: FeatureConfig) -> pd.DataFrame:
     """customer_id, day, events, logins per day."""
     d = table_of(DigitalEvent)
-    stmt = (select(d.c.customer_id, func.date(d.c.event_time).label("day"), func.count().label("events"),
-                   func.sum(case((d.c.event_type == "LOGIN", 1), else_=0)).label("logins"))
+    stmt = (select(d.c.customer_id, d.c.event_time.label("day"), d.c.event_type)
             .where(d.c.event_time < _end_of(day), d.c.event_time >= _end_of(day - timedelta(days=cfg.history_days)),
-                   part.of(d.c.customer_id))
-            .group_by(d.c.customer_id, func.date(d.c.event_time)))
-    return _frame(conn, stmt)
+                   part.of(d.c.customer_id)))
+    return _reduce(engine, stmt, {"events": lambda r: pc.cast(pc.is_valid(r["customer_id"]), pa.float64()),
+                                  "logins": lambda r: _flag(pc.equal(r["event_type"], "LOGIN"))})
 
 
 def loans(conn: Connection, day: date, part: Partition) -> pd.DataFrame:
@@ -185,10 +219,11 @@ def feedback(conn: Connection, day: date, part: Partition, cfg: FeatureConfig) -
     return _frame(conn, stmt)
 
 
-def read_inputs(conn: Connection, day: date, part: Partition, cfg: FeatureConfig) -> Inputs:
-    return Inputs(
-        customers=customers(conn, day, part), accounts=accounts(conn, day, part),
-        balances=balances(conn, day, part, cfg, days_back=200), transactions=transactions(conn, day, part, cfg),
-        cards=cards(conn, day, part), card_days=card_days(conn, day, part, cfg),
-        digital_days=digital_days(conn, day, part, cfg), loans=loans(conn, day, part),
-        feedback=feedback(conn, day, part, cfg))
+def read_inputs(engine: Engine, day: date, part: Partition, cfg: FeatureConfig) -> Inputs:
+    """Every input of one partition: small tables through one connection, event tables streamed."""
+    with engine.connect() as conn:
+        small = {"customers": customers(conn, day, part), "accounts": accounts(conn, day, part),
+                 "balances": balances(conn, day, part, cfg, days_back=200), "cards": cards(conn, day, part),
+                 "loans": loans(conn, day, part), "feedback": feedback(conn, day, part, cfg)}
+    return Inputs(**small, transactions=transactions(engine, day, part, cfg),
+                  card_days=card_days(engine, day, part, cfg), digital_days=digital_days(engine, day, part, cfg))

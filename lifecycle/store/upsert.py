@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Integer, LargeBinary, Numeric, Table
+from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, Numeric, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 BATCH_ROWS = 20_000
@@ -36,9 +36,11 @@ def column_values(series: pd.Series, column_type: Any) -> list[Any]:
     """``series`` as driver-ready Python values, None for missing."""
     if isinstance(column_type, (Date, DateTime)):
         return _datetime_text(series, date_only=isinstance(column_type, Date) and not isinstance(column_type, DateTime))
-    if isinstance(column_type, Numeric):
+    if isinstance(column_type, Numeric):  # amounts (Numeric(18, 2)) to their scale; floats as they are
         number = pd.to_numeric(series, errors="coerce").astype("float64")
-        return _nulls(number.round(2), number.notna().to_numpy())
+        if not isinstance(column_type, Float):
+            number = number.round(column_type.scale if column_type.scale is not None else 2)
+        return _nulls(number, number.notna().to_numpy())
     if isinstance(column_type, Boolean):
         obj = series.astype(object)
         present = obj.notna().to_numpy()

@@ -139,3 +139,24 @@ def test_decisions_match_the_planted_truth(bank: Bank) -> None:
     for kind in ("credit_risk_high", "aml_risk_high"):
         high = next(c for c in scores[kind].classes if c.label == "high")
         assert high.support > 0 and high.recall >= 0.95 and high.precision >= 0.8, (kind, high)
+
+
+@pytest.mark.postgres
+def test_postgres_decides_exactly_as_sqlite(bank: Bank, postgres_url: str, tmp_path: Path) -> None:
+    """The same files loaded into PostgreSQL give the same features and decisions, row for row."""
+    settings = Settings(home=tmp_path / "pg-home", landing_dir=bank.landing, database_url=postgres_url)
+    upgrade_stores(settings)
+    pg = build_context(settings, keyring=generate_keyring(development_only=True))
+    try:
+        assert run_day(pg, D).status == "succeeded"
+        decide_day(pg, D)
+        decide_day(bank.ctx, D)
+        for model, columns in ((CustomerFeatures, FEATURE_COLUMNS), (CustomerDecision, DECISION_COLUMNS)):
+            mine, theirs = _rows(pg.engine, model, columns, D), _rows(bank.ctx.engine, model, columns, D)
+            ignore = ["model_fit_id"]  # each database numbers its own fits
+            # PostgreSQL sums exact decimals, SQLite binary floats: equal to a millionth of a yuan
+            pd.testing.assert_frame_equal(mine.drop(columns=ignore, errors="ignore"),
+                                          theirs.drop(columns=ignore, errors="ignore"), check_dtype=False,
+                                          rtol=1e-9, atol=1e-6)
+    finally:
+        pg.dispose()
