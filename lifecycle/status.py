@@ -7,7 +7,8 @@ code that changes a status asks :meth:`StateMachine.check` (or filters its
 ``UPDATE`` on :meth:`StateMachine.sources_of`) instead of knowing the rules
 itself, and a test walks every table of transitions.
 
-Machines: ingestion runs, ingested files, quarantined rows, key rotations, decision runs.
+Machines: ingestion runs, ingested files, quarantined rows, key rotations, decision runs, retention
+tasks, outbox messages.
 """
 
 from __future__ import annotations
@@ -157,6 +158,55 @@ DECISION = StateMachine[DecisionStatus](
     },
 )
 
+
+
+class TaskStatus(StrEnum):
+    """A retention task: work for a relationship manager to keep a customer."""
+
+    OPEN = "open"
+    CONTACTED = "contacted"  # the RM reached the customer; the outcome is pending
+    RETAINED = "retained"
+    LOST = "lost"
+    EXPIRED = "expired"  # still open or contacted past its due date and the grace period
+    CANCELLED = "cancelled"  # the customer was erased
+
+
+TASK = StateMachine[TaskStatus](
+    "retention task",
+    initial=frozenset({TaskStatus.OPEN}),
+    moves={
+        TaskStatus.OPEN: frozenset({TaskStatus.CONTACTED, TaskStatus.RETAINED, TaskStatus.LOST, TaskStatus.EXPIRED,
+                                    TaskStatus.CANCELLED}),
+        TaskStatus.CONTACTED: frozenset({TaskStatus.RETAINED, TaskStatus.LOST, TaskStatus.EXPIRED,
+                                         TaskStatus.CANCELLED}),
+        TaskStatus.RETAINED: frozenset(), TaskStatus.LOST: frozenset(), TaskStatus.EXPIRED: frozenset(),
+        TaskStatus.CANCELLED: frozenset(),
+    },
+)
+
+
+class OutboxStatus(StrEnum):
+    """A message in the outbox."""
+
+    PENDING = "pending"  # waiting for its not_before time and a dispatcher
+    SENDING = "sending"  # claimed by a dispatcher under a lease
+    SENT = "sent"
+    FAILED = "failed"  # a permanent failure, or out of attempts: a person must look
+    CANCELLED = "cancelled"  # withdrawn before sending (erasure, opt-out)
+
+
+OUTBOX = StateMachine[OutboxStatus](
+    "outbox message",
+    initial=frozenset({OutboxStatus.PENDING}),
+    moves={
+        OutboxStatus.PENDING: frozenset({OutboxStatus.SENDING, OutboxStatus.CANCELLED}),
+        OutboxStatus.SENDING: frozenset({OutboxStatus.SENT, OutboxStatus.PENDING, OutboxStatus.FAILED,
+                                         OutboxStatus.SENDING, OutboxStatus.CANCELLED}),  # re-claimed after a lease
+        OutboxStatus.SENT: frozenset(), OutboxStatus.FAILED: frozenset({OutboxStatus.PENDING}),  # re-queued by hand
+        OutboxStatus.CANCELLED: frozenset(),
+    },
+)
+
 MACHINES: tuple[StateMachine[RunStatus] | StateMachine[FileStatus] | StateMachine[QuarantineStatus]
-                | StateMachine[RotationStatus] | StateMachine[DecisionStatus], ...] = (
-    RUN, FILE, QUARANTINE, ROTATION, DECISION)
+                | StateMachine[RotationStatus] | StateMachine[DecisionStatus] | StateMachine[TaskStatus]
+                | StateMachine[OutboxStatus], ...] = (RUN, FILE, QUARANTINE, ROTATION, DECISION, TASK, OUTBOX)

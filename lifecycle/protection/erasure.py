@@ -7,8 +7,8 @@ What erasure does, in this order:
    with their survivorship provenance, marketing consent is set to false and
    ``erased_at`` is set; each of their cards loses its ciphertext and mask and
    gets a random ``card_ref`` in place of the card number's blind index (card
-   transactions follow it); pending care messages are cancelled and every message
-   body of the customer is cleared; open retention tasks are cancelled;
+   transactions follow it); pending outbox messages are cancelled and every message
+   context of the customer is cleared; open retention tasks are cancelled;
    quarantined rows of the customer's own source records (matched on their
    source links) are deleted; an ``erasures`` row records who asked, why and when.
 2. In the key store: the customer's wrapped data key is deleted. From then on
@@ -39,15 +39,17 @@ from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy import delete as sql_delete
 
 from lifecycle.protection.customers import check_text, customer_row
+from lifecycle.status import OUTBOX, TASK, OutboxStatus, TaskStatus
 from lifecycle.store.keystore import KeyStore
 from lifecycle.store.models import (
     Card,
     CardTransaction,
-    CareMessage,
     Customer,
     Erasure,
+    OutboxMessage,
     QuarantinedRow,
     RetentionTask,
+    RetentionTaskEvent,
     SourceLink,
 )
 from lifecycle.store.parties import erased_customer_ids
@@ -103,19 +105,33 @@ def _delete_quarantined_records(conn: Connection, customer_id: int) -> int:
     return int(conn.execute(sql_delete(QuarantinedRow).where(own)).rowcount or 0)
 
 
+def _cancel_tasks(conn: Connection, customer_id: int, now: datetime) -> int:
+    """Open retention tasks of an erased customer are cancelled (their events say why)."""
+    open_tasks = conn.execute(select(RetentionTask.id, RetentionTask.status).where(
+        RetentionTask.customer_id == customer_id,
+        RetentionTask.status.in_(TASK.sources_of(TaskStatus.CANCELLED)))).all()
+    if open_tasks:
+        conn.execute(update(RetentionTask).where(RetentionTask.id.in_([t.id for t in open_tasks])).values(
+            status=TaskStatus.CANCELLED, updated_at=now, closed_on=now.date()))
+        conn.execute(insert(RetentionTaskEvent), [
+            {"task_id": t.id, "at": now, "from_status": t.status, "to_status": TaskStatus.CANCELLED,
+             "actor": "erasure", "via": "erasure", "note": "customer erased"} for t in open_tasks])
+    return len(open_tasks)
+
+
 def _erase_in_main_db(conn: Connection, customer_id: int, provenance: dict[str, Any] | None, requested_by: str,
                       reason: str, now: datetime) -> tuple[int, int, int, int]:
     kept = {k: v for k, v in (provenance or {}).items() if k not in ERASED_ATTRIBUTES}
     conn.execute(update(Customer).where(Customer.customer_id == customer_id).values(
         **dict.fromkeys(CLEARED_COLUMNS), marketing_consent=False, provenance=kept or None, erased_at=now))
     cards = _clear_cards(conn, customer_id)
-    messages = int(conn.execute(update(CareMessage).where(
-        CareMessage.customer_id == customer_id, CareMessage.status == "pending").values(
-        status="cancelled", last_error="customer erased")).rowcount or 0)
-    conn.execute(update(CareMessage).where(CareMessage.customer_id == customer_id).values(body_enc=None))
-    tasks = int(conn.execute(update(RetentionTask).where(
-        RetentionTask.customer_id == customer_id, RetentionTask.status == "open").values(
-        status="cancelled")).rowcount or 0)
+    messages = int(conn.execute(update(OutboxMessage).where(
+        OutboxMessage.customer_id == customer_id,
+        OutboxMessage.status.in_(OUTBOX.sources_of(OutboxStatus.CANCELLED))).values(
+        status=OutboxStatus.CANCELLED, last_error="customer erased")).rowcount or 0)
+    conn.execute(update(OutboxMessage).where(OutboxMessage.customer_id == customer_id).values(
+        context=None, context_enc=None))
+    tasks = _cancel_tasks(conn, customer_id, now)
     quarantined = _delete_quarantined_records(conn, customer_id)
     conn.execute(insert(Erasure).values(customer_id=customer_id, erased_at=now, requested_by=requested_by,
                                         reason=reason, messages_cancelled=messages))

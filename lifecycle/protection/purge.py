@@ -16,9 +16,10 @@ function so the flow can log a count per kind:
   the period and has no quarantine row left is deleted, so what remains of an old
   run's rejects (in backups) can no longer be decrypted. The age condition on
   keys also protects a run that is writing its quarantine right now.
-* **Delivered message bodies** — ``body_enc`` of care messages with status
-  ``sent`` and sent more than ``delivered_message_body_days`` ago is cleared; the
-  row stays as the record of the delivery.
+* **Delivered message bodies** — the template context (clear for staff
+  messages, encrypted for customers') of outbox messages sent more than
+  ``delivered_message_body_days`` ago is cleared; the row stays as the record of
+  the delivery.
 
 Everything is idempotent: a second purge on the same day finds nothing.
 """
@@ -34,8 +35,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, delete, select, update
 
+from lifecycle.status import OutboxStatus
 from lifecycle.store.keystore import ID_CHUNK, KeyStore, RunKey
-from lifecycle.store.models import CareMessage, QuarantinedRow
+from lifecycle.store.models import OutboxMessage, QuarantinedRow
 from lifecycle.yamlconfig import load_yaml_model
 
 DEFAULT_PURGE_FILE = Path(__file__).resolve().parents[1] / "config" / "purge.yaml"
@@ -104,10 +106,11 @@ def purge_quarantine(engine: Engine, keystore: KeyStore, now: datetime, days: in
 
 
 def clear_delivered_bodies(engine: Engine, now: datetime, days: int) -> int:
-    """Clear ``body_enc`` of care messages sent more than ``days`` ago; the count cleared."""
+    """Clear the context of outbox messages sent more than ``days`` ago; the count cleared."""
     cutoff = now - timedelta(days=days)
     with engine.begin() as conn:
-        result = conn.execute(update(CareMessage).where(
-            CareMessage.status == "sent", CareMessage.sent_at < cutoff, CareMessage.body_enc.is_not(None))
-            .values(body_enc=None))
+        result = conn.execute(update(OutboxMessage).where(
+            OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff,
+            (OutboxMessage.context_enc.is_not(None)) | (OutboxMessage.context.is_not(None)))
+            .values(context=None, context_enc=None))
     return int(result.rowcount or 0)

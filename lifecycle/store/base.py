@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, MetaData, Numeric, Table
+from sqlalchemy import JSON, BigInteger, DateTime, Double, ForeignKey, Integer, LargeBinary, MetaData, Numeric, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -33,6 +33,7 @@ class Base(DeclarativeBase):
         list[Any]: JSON,
         bytes: LargeBinary,
         Decimal: Money,
+        float: Double(),  # double precision on both databases (and the same across SQLAlchemy releases)
         datetime: DateTime(timezone=False),
     }
 

@@ -15,7 +15,8 @@
 * ``decision_runs`` — one row per deciding of a date.
 
 Reasons are JSON text (``[{"rule": …, "value": …, "threshold": …}]``), built in
-bulk; no PII is ever among them. Retention tasks and the outbox follow.
+bulk; no PII is ever among them. Retention tasks and the outbox are in
+:mod:`lifecycle.store.care`.
 """
 
 from __future__ import annotations
@@ -184,51 +185,3 @@ class DecisionRun(Base):
     finished_at: Mapped[datetime | None]
     summary: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(String(2000))
-
-
-class RetentionTask(Base):
-    """Work for a relationship manager, created once per customer and trigger."""
-
-    __tablename__ = "retention_tasks"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    task_key: Mapped[str] = mapped_column(String(96), unique=True)
-    customer_id: Mapped[int] = mapped_column(customer_fk(), index=True)
-    rm_id: Mapped[str | None] = mapped_column(String(16), index=True)
-    as_of: Mapped[date]
-    due_date: Mapped[date]
-    reasons: Mapped[list[Any]]
-    suggested_action: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open | done | cancelled
-    created_at: Mapped[datetime]
-    notified_at: Mapped[datetime | None]
-
-
-class CareMessage(Base):
-    """The outbox: one row per message to send, unique by its message key."""
-
-    __tablename__ = "care_messages"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    message_key: Mapped[str] = mapped_column(String(128), unique=True)
-    customer_id: Mapped[int | None] = mapped_column(customer_fk(), index=True)
-    campaign: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(16))
-    template: Mapped[str] = mapped_column(String(64))
-    body_enc: Mapped[bytes | None]
-    scheduled_for: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(String(512))
-    created_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-
-
-class DeliveryAttempt(Base):
-    __tablename__ = "delivery_attempts"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    message_key: Mapped[str] = mapped_column(String(128), index=True)
-    attempted_at: Mapped[datetime]
-    ok: Mapped[bool]
-    detail: Mapped[str | None] = mapped_column(String(512))

@@ -1,15 +1,13 @@
 """All canonical tables, importable from one place (Alembic reads ``Base.metadata``)."""
 
 from lifecycle.store.base import Base
+from lifecycle.store.care import DeliveryAttempt, EntitlementChange, OutboxMessage, RetentionTask, RetentionTaskEvent
 from lifecycle.store.decisions import (
-    CareMessage,
     CustomerDecision,
     CustomerFeatures,
     CustomerLabel,
     DecisionRun,
-    DeliveryAttempt,
     ModelFit,
-    RetentionTask,
     StageTransition,
     TierEvent,
 )
@@ -35,7 +33,8 @@ from lifecycle.store.operations import (
 from lifecycle.store.parties import Customer, IdentityConflict, RelationshipManager, SourceLink
 
 __all__ = [
-    "Account", "BalanceSnapshot", "Base", "Card", "CardTransaction", "CareMessage", "Customer",
+    "Account", "BalanceSnapshot", "Base", "Card", "CardTransaction", "Customer", "EntitlementChange",
+    "OutboxMessage", "RetentionTaskEvent",
     "CustomerDecision", "CustomerFeatures", "CustomerLabel", "DecisionRun", "DeliveryAttempt", "HISTORY",
     "ModelFit", "StageTransition", "TierEvent", "DigitalEvent", "Erasure", "Feedback",
     "IdentityConflict", "IngestedFile", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",

@@ -21,8 +21,8 @@ from lifecycle.store.models import (
     Account,
     Card,
     CardTransaction,
-    CareMessage,
     Erasure,
+    OutboxMessage,
     QuarantinedRow,
     RetentionTask,
     SourceLink,
@@ -52,15 +52,17 @@ def _facts(stores: Stores, ids: list[int], persons: list[Person]) -> None:
         card_ref = conn.execute(select(Card.card_ref).where(Card.customer_id == ids[0])).scalar_one()
     add_rows(stores.engine, CardTransaction, [{"txn_id": "CT1", "card_ref": card_ref, "customer_id": ids[0],
                                                "txn_time": datetime(2026, 6, 2), "amount": Decimal("9.90")}])
-    add_rows(stores.engine, CareMessage, [
-        {"message_key": f"{kind}-{i}", "customer_id": ids[i], "campaign": "birthday", "channel": "sms",
-         "template": "birthday", "body_enc": b"\x01sealed", "scheduled_for": NOW, "status": status,
+    add_rows(stores.engine, OutboxMessage, [
+        {"message_key": f"{kind}-{i}", "customer_id": ids[i], "kind": "care_message", "channel": "sms",
+         "route": ["customer-gateway"], "template": "birthday", "locale": "zh_CN", "recipient": f"C{i}",
+         "as_of": NOW.date(), "context_enc": b"\x01sealed", "not_before": NOW, "status": status, "attempts": 0,
          "created_at": NOW, "sent_at": NOW if status == "sent" else None}
         for i in (0, 1) for kind, status in (("p", "pending"), ("s", "sent"))])
     add_rows(stores.engine, RetentionTask, [
-        {"task_key": f"aum-drop-{i}", "customer_id": ids[i], "as_of": NOW.date(), "due_date": NOW.date(),
-         "reasons": [{"rule": "aum_drop_90d"}], "suggested_action": "call", "status": "open", "created_at": NOW}
-        for i in (0, 1)])
+        {"task_key": f"aum-drop-{i}", "customer_id": ids[i], "as_of": NOW.date(), "trigger": "stage_entered",
+         "reasons": '[{"rule": "aum_drop_90d"}]', "priority": "P2", "suggested_action": "call",
+         "assignee": "rm-RM00001", "due_date": NOW.date(), "status": "open", "created_at": NOW, "updated_at": NOW,
+         "rules_version": "test@0"} for i in (0, 1)])
     add_rows(stores.engine, QuarantinedRow, [
         {"run_id": "r1", "source": "core_customers", "file": "core_customers.csv", "row_number": i + 1,
          "source_key": persons[i].cust_no, "failures": [{"rule": "mobile_format"}], "raw_enc": b"\x01sealed",
@@ -134,9 +136,9 @@ def test_erasure_clears_the_customers_pii_and_keeps_the_facts(bank: Bank) -> Non
     assert _count(bank, CardTransaction, card_ref=card.card_ref) == 1  # spending follows the new ref
     assert _count(bank, Account, customer_id=bank.ids[0]) == 1
     assert _count(bank, Transaction, customer_id=bank.ids[0]) == 3
-    assert _count(bank, CareMessage, customer_id=bank.ids[0], status="cancelled") == 1
-    assert _count(bank, CareMessage, customer_id=bank.ids[0], body_enc=None) == 2
-    assert _count(bank, CareMessage, customer_id=bank.ids[1], status="pending") == 1
+    assert _count(bank, OutboxMessage, customer_id=bank.ids[0], status="cancelled") == 1
+    assert _count(bank, OutboxMessage, customer_id=bank.ids[0], context_enc=None) == 2
+    assert _count(bank, OutboxMessage, customer_id=bank.ids[1], status="pending") == 1
     assert _count(bank, RetentionTask, customer_id=bank.ids[0], status="cancelled") == 1
     assert _count(bank, QuarantinedRow, source_key=bank.persons[0].cust_no) == 0
     assert _count(bank, QuarantinedRow, source_key=bank.persons[1].cust_no) == 1

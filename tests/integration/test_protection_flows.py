@@ -31,7 +31,7 @@ from test_protection_support import (
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.protection import rotation
 from lifecycle.protection.rotation import versions_in_use
-from lifecycle.store.models import CareMessage, Erasure, KeyRotation
+from lifecycle.store.models import Erasure, KeyRotation, OutboxMessage
 
 pytestmark = pytest.mark.slow
 
@@ -148,10 +148,12 @@ def test_purge_flow_logs_a_count_per_kind(env: Env) -> None:
     for day in ("2026-01-31", "2026-06-29"):
         (landing / day).mkdir(parents=True)
     now = datetime.now()
-    add_rows(env.stores().engine, CareMessage, [
-        {"message_key": "old-sent", "customer_id": None, "campaign": "festival", "channel": "sms",
-         "template": "spring", "body_enc": b"\x01sealed", "scheduled_for": now - timedelta(days=60),
-         "status": "sent", "created_at": now - timedelta(days=60), "sent_at": now - timedelta(days=60)}])
+    add_rows(env.stores().engine, OutboxMessage, [
+        {"message_key": "old-sent", "customer_id": None, "kind": "care_message", "channel": "sms",
+         "route": ["customer-gateway"], "template": "spring", "locale": "zh_CN", "recipient": "C1",
+         "as_of": (now - timedelta(days=60)).date(), "context_enc": b"\x01sealed",
+         "not_before": now - timedelta(days=60), "status": "sent", "attempts": 1,
+         "created_at": now - timedelta(days=60), "sent_at": now - timedelta(days=60)}])
 
     state = purge(today=date(2026, 6, 30), return_state=True)
 

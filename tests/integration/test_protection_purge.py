@@ -11,7 +11,7 @@ from test_protection_support import Stores, add_rows, make_stores
 
 from lifecycle.protection.purge import clear_delivered_bodies, purge_quarantine
 from lifecycle.store.keystore import RunKey
-from lifecycle.store.models import CareMessage, QuarantinedRow
+from lifecycle.store.models import OutboxMessage, QuarantinedRow
 
 NOW = datetime(2026, 6, 30, 4, 0)
 
@@ -58,14 +58,16 @@ def test_bodies_of_messages_sent_longer_ago_than_the_period_are_cleared(database
     stores = make_stores(database_url, tmp_path)
     cases = {"sent-old": ("sent", 40), "sent-recent": ("sent", 10), "pending-old": ("pending", 40),
              "failed-old": ("failed", 40)}
-    add_rows(stores.engine, CareMessage, [
-        {"message_key": key, "customer_id": None, "campaign": "festival", "channel": "sms", "template": "mid_autumn",
-         "body_enc": b"\x01sealed", "scheduled_for": _ago(d), "status": status, "created_at": _ago(d),
-         "sent_at": _ago(d) if status == "sent" else None} for key, (status, d) in cases.items()])
+    add_rows(stores.engine, OutboxMessage, [
+        {"message_key": key, "customer_id": None, "kind": "care_message", "channel": "sms",
+         "route": ["customer-gateway"], "template": "mid_autumn", "locale": "zh_CN", "recipient": "C1",
+         "as_of": _ago(d).date(), "context_enc": b"\x01sealed", "not_before": _ago(d), "status": status,
+         "attempts": 1, "created_at": _ago(d), "sent_at": _ago(d) if status == "sent" else None}
+        for key, (status, d) in cases.items()])
 
     assert clear_delivered_bodies(stores.engine, NOW, 30) == 1
 
     with stores.engine.connect() as conn:
-        bodies = dict(conn.execute(select(CareMessage.message_key, CareMessage.body_enc)).all())
+        bodies = dict(conn.execute(select(OutboxMessage.message_key, OutboxMessage.context_enc)).all())
     assert {k for k, body in bodies.items() if body is None} == {"sent-old"}
     assert clear_delivered_bodies(stores.engine, NOW, 30) == 0
