@@ -61,6 +61,14 @@ POINTS: dict[str, KillPoint] = {p.name: p for p in (
               description="the day committed, the report file written but not recorded"),
 )}
 
+# Points of the outbox dispatcher (tests/support/dispatch_child.py): not part of the day's list above.
+DISPATCH_POINTS: dict[str, KillPoint] = {p.name: p for p in (
+    KillPoint("dispatch-after-claim", "lifecycle.care.outbox:claim", "after",
+              description="a batch claimed (leased), nothing sent"),
+    KillPoint("dispatch-after-send", "lifecycle.care.outbox:record", "before", nth=3,
+              description="the third message of the batch accepted by the channel, its outcome not recorded"),
+)}
+
 
 def _resolve(target: str) -> tuple[Any, str]:
     module_name, _, path = target.partition(":")
@@ -77,7 +85,7 @@ def _die() -> None:
 
 def arm(name: str) -> None:
     """Patch the point's function in this process so that reaching it kills the process."""
-    point = POINTS[name]
+    point = POINTS.get(name) or DISPATCH_POINTS[name]
     owner, attribute = _resolve(point.target)
     original = getattr(owner, attribute)
     seen = 0

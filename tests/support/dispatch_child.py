@@ -1,0 +1,48 @@
+"""Run the outbox dispatcher in this process, optionally killing it at a kill point.
+
+    python tests/support/dispatch_child.py --db URL --notify apprise.yml [--kill-at P] [--offset S]
+
+Exit codes: 0 done (prints the summary as JSON), -SIGKILL when killed at the point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--notify", required=True, type=Path)
+    parser.add_argument("--kill-at")
+    parser.add_argument("--offset", type=float, default=0.0, help="seconds added to the wall clock")
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--lease", type=int, default=60)
+    args = parser.parse_args()
+    from lifecycle.care.config import DispatcherRules, QuietHours
+    from lifecycle.care.outbox import dispatch
+    from lifecycle.store.db import make_engine
+    from notifications.apprise_notifier import AppriseNotifier
+    from notifications.renderer import TemplateRenderer
+    from tests.support.clocks import MovableClock
+    from tests.support.killpoints import arm
+
+    if args.kill_at:
+        arm(args.kill_at)
+    clock = MovableClock(datetime.now() + timedelta(seconds=args.offset))
+    quiet = QuietHours(start="23:59", end="00:00")  # the children run at any hour of the test machine
+    summary = dispatch(make_engine(args.db), clock, AppriseNotifier(args.notify, timeout=5),
+                       TemplateRenderer(), DispatcherRules(batch=args.batch, lease_seconds=args.lease,
+                                                           backoff_seconds=1, max_attempts=5), quiet)
+    print(json.dumps({"claimed": summary.claimed, "sent": summary.sent, "retried": summary.retried}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
