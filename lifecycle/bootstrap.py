@@ -21,6 +21,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+from lifecycle.care.config import CareRuleSet, load_care_rules
 from lifecycle.clock import Clock, SystemClock
 from lifecycle.decisioning.rules import RuleSet, load_rules
 from lifecycle.errors import KeyringError
@@ -56,7 +57,7 @@ class Context:
 
     def __init__(self, settings: Settings, engine: Engine, keystore: KeyStore, sources: SourcesConfig,
                  clock: Clock, keyring: KeyringSource | None = None, gate: QualityGate | None = None,
-                 rules: RuleSet | None = None) -> None:
+                 rules: RuleSet | None = None, care_rules: CareRuleSet | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.keystore = keystore
@@ -65,10 +66,15 @@ class Context:
         self._keyring = keyring
         self._gate = gate
         self._rules = rules
+        self._care_rules = care_rules
 
     @cached_property
     def rules(self) -> RuleSet:
         return self._rules or load_rules(self.settings.rules_file)
+
+    @cached_property
+    def care_rules(self) -> CareRuleSet:
+        return self._care_rules or load_care_rules(self.settings.care_rules_file)
 
     @property
     def partitions(self) -> int:
@@ -99,7 +105,7 @@ def build_context(settings: Settings | None = None, *, engine: Engine | None = N
                   keystore: KeyStore | None = None, keyring: KeyringSource | None = None,
                   gate: QualityGate | None = None, clock: Clock | None = None,
                   sources: SourcesConfig | None = None, rules: RuleSet | None = None,
-                  check: bool = True) -> Context:
+                  care_rules: CareRuleSet | None = None, check: bool = True) -> Context:
     """A context from ``settings`` (default: the environment's), with any part injected.
 
     With ``check`` (the default) the main database must be at the schema's head
@@ -113,7 +119,7 @@ def build_context(settings: Settings | None = None, *, engine: Engine | None = N
         check_schema(engine)
         keystore.check_schema()
     return Context(settings, engine, keystore, sources or load_sources(settings.sources_file),
-                   clock or SystemClock(), keyring, gate, rules)
+                   clock or SystemClock(), keyring, gate, rules, care_rules)
 
 
 def upgrade_stores(settings: Settings | None = None) -> tuple[str, str]:

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     keyring_block: str | None = Field(default=None, description="Prefect Secret block holding the keyring JSON")
     chunk_rows: int = Field(default=1_000_000, gt=0, description="rows per chunk for large extracts")
     rules_file: Path | None = Field(default=None, description="decision rules YAML; default: the packaged one")
+    care_rules_file: Path | None = Field(default=None, description="care rules YAML (retention, entitlements, "
+                                         "digests, dispatcher); default: the packaged one")
+    notify_config: Path | None = Field(default=None, description="apprise YAML of the notification channels "
+                                       "(kept by the platform team, outside the repository); without it messages "
+                                       "wait in the outbox")
+    notify_timeout: float = Field(default=10.0, gt=0, le=300, description="seconds per send")
     partitions: int = Field(default=2, ge=1, le=1024, description="customer partitions features and decisions "
                             "are computed in (parallel tasks in the flows)")
 

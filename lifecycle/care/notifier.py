@@ -66,7 +66,7 @@ __all__ = [
     "team_tag",
 ]
 
-#: Lengths of the outbox's columns (``care_messages.message_key``, ``channel``, ``last_error``).
+#: Lengths of the outbox's columns (``outbox.message_key``, ``channel``, ``last_error``).
 MAX_KEY_LENGTH = 128
 MAX_CHANNEL_LENGTH = 16
 MAX_ERROR_LENGTH = 512

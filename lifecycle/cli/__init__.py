@@ -35,6 +35,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "lifecycle.cli.keys",
     "lifecycle.cli.quarantine",
     "lifecycle.cli.decision",
+    "lifecycle.cli.retention",
 )
 
 Handler = Callable[[argparse.Namespace, TextIO], int]

@@ -1,0 +1,132 @@
+"""The care rules: retention triggers, priorities, actions, entitlements, digests and the dispatcher.
+
+One versioned YAML file (default: the packaged ``lifecycle/config/care.yaml``)
+validated by pydantic; its version (name + content hash) is stored with every
+retention task. A bad file is refused at load naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lifecycle.yamlconfig import load_yaml_model
+
+DEFAULT_CARE_FILE = Path(__file__).resolve().parents[1] / "config" / "care.yaml"
+VALUE_TIERS = ("mass", "affluent", "high_value", "private_banking")
+PRIORITIES = ("P1", "P2", "P3")
+TRIGGERS = ("complaint", "stage_entered", "value_downgrade", "low_p_active", "rm_assignment")
+ACTIONS = ("call", "rate_offer", "fee_waiver", "advisor_meeting", "complaint_follow_up", "assign_rm")
+
+Tier = Literal["mass", "affluent", "high_value", "private_banking"]
+Priority = Literal["P1", "P2", "P3"]
+Trigger = Literal["complaint", "stage_entered", "value_downgrade", "low_p_active", "rm_assignment"]
+Action = Literal["call", "rate_offer", "fee_waiver", "advisor_meeting", "complaint_follow_up", "assign_rm"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Triggers(Frozen):
+    stages_entered: tuple[Literal["declining", "dormant", "churned"], ...] = ("declining", "dormant")
+    low_p_active_below: float = Field(default=0.3, gt=0, lt=1)
+    low_p_active_tiers: tuple[Tier, ...] = ("high_value", "private_banking")
+    value_downgrade: bool = True
+    serious_complaint: bool = True
+    complaint_overdue_days: int = Field(default=15, ge=1, description="an open complaint older than this is "
+                                        "overdue (the service level for a reply)")
+    rm_assignment_tiers: tuple[Tier, ...] = ("high_value", "private_banking")
+
+
+class ChurnRisk(Frozen):
+    """Churn risk for the priority matrix: from the stage and P(active)."""
+
+    high_stages: tuple[str, ...] = ("declining", "dormant")
+    high_below_p_active: float = Field(default=0.3, gt=0, lt=1)
+    medium_below_p_active: float = Field(default=0.6, gt=0, lt=1)
+
+
+class ActionRule(Frozen):
+    """The first rule that matches a task gives its suggested action (unset fields match all)."""
+
+    action: Action
+    triggers: tuple[Trigger, ...] = ()
+    value_tiers: tuple[Tier, ...] = ()
+    stages: tuple[str, ...] = ()
+
+
+class RetentionRules(Frozen):
+    triggers: Triggers = Field(default_factory=Triggers)
+    trigger_rank: tuple[Trigger, ...] = Field(
+        default=("complaint", "stage_entered", "value_downgrade", "low_p_active", "rm_assignment"),
+        description="when several triggers fire for a customer, the first of these names the task")
+    churn_risk: ChurnRisk = Field(default_factory=ChurnRisk)
+    priority: dict[Tier, dict[Literal["high", "medium", "low"], Priority]]
+    due_days: dict[Priority, int]
+    grace_days: int = Field(default=7, ge=0, description="days past due before an open task expires")
+    due_soon_days: int = Field(default=2, ge=0)
+    actions: list[ActionRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _complete(self) -> RetentionRules:
+        missing = [t for t in VALUE_TIERS if t not in self.priority]
+        if missing:
+            raise ValueError(f"priority needs a row for every value tier; missing: {', '.join(missing)}")
+        for tier, row in self.priority.items():
+            if set(row) != {"high", "medium", "low"}:
+                raise ValueError(f"priority.{tier} needs high, medium and low")
+        if set(self.due_days) != set(PRIORITIES):
+            raise ValueError("due_days needs P1, P2 and P3")
+        last = self.actions[-1]
+        if last.triggers or last.value_tiers or last.stages:
+            raise ValueError("the last action rule must match every task (no triggers, tiers or stages)")
+        return self
+
+
+class QuietHours(Frozen):
+    """No message leaves in this window of the bank's local time (it waits, it is not dropped)."""
+
+    start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = "Asia/Shanghai"
+
+
+class DigestRules(Frozen):
+    locale: Literal["zh_CN", "en"] = "zh_CN"
+    channel: str = Field(default="staff", max_length=16)
+    branch_queue_team: str | None = Field(default=None, description="also route branch-queue digests to this team")
+
+
+class DispatcherRules(Frozen):
+    batch: int = Field(default=50, ge=1, le=10_000)
+    lease_seconds: int = Field(default=300, ge=10, description="longer than a send can take (notifier timeout)")
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    backoff_seconds: float = Field(default=60.0, gt=0, description="first retry delay; doubles per attempt")
+    jitter: float = Field(default=0.3, ge=0, le=1)
+
+
+class CareRules(Frozen):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,30}$")
+    retention: RetentionRules
+    entitlements: dict[Tier, tuple[str, ...]]
+    digests: DigestRules = Field(default_factory=DigestRules)
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    dispatcher: DispatcherRules = Field(default_factory=DispatcherRules)
+
+
+class CareRuleSet:
+    def __init__(self, rules: CareRules, version: str) -> None:
+        self.rules, self.version = rules, version
+
+    def __repr__(self) -> str:
+        return f"CareRuleSet({self.version})"
+
+
+def load_care_rules(path: Path | str | None = None) -> CareRuleSet:
+    file = Path(path) if path else DEFAULT_CARE_FILE
+    rules = load_yaml_model(file, CareRules, "care rules file")
+    return CareRuleSet(rules, f"{rules.name}@{hashlib.sha256(file.read_bytes()).hexdigest()[:12]}")
