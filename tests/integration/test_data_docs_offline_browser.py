@@ -115,7 +115,7 @@ def test_a_validation_page_works_offline(browser: Chromium, site: Site, tmp_path
 def test_rerunning_over_a_partly_rewritten_site_finishes_it(browser: Chromium, gate: QualityGate, site: Site) -> None:
     first_page = site.validation.read_bytes()
     second = gate.validate(_frame(["RM001", "RM003", "RM004", "RM004"]), SUITE, run_name="day-2026-07-01", source=SUITE)
-    gate.build_data_docs(offline=False)  # re-renders the index and the suite page with CDN links, adds the new run's page
+    gate.build_data_docs(offline=False)  # re-renders the index and the suite page with CDN links, adds the run's page
     assert set(references_in_site(site.root)) >= {"index.html", f"expectations/{SUITE}.html"}
     lost = site.root / "static/offline/jquery@3.7.1/dist/jquery.min.js"
     lost.unlink()
