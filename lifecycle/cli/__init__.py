@@ -36,6 +36,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "lifecycle.cli.quarantine",
     "lifecycle.cli.decision",
     "lifecycle.cli.retention",
+    "lifecycle.cli.care",
 )
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
