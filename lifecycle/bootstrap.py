@@ -29,6 +29,7 @@ from lifecycle.integration.ports import QualityGate
 from lifecycle.integration.sources import SourcesConfig, load_sources
 from lifecycle.privacy.keyring import Keyring, load_keyring
 from lifecycle.privacy.redaction import install_redaction
+from lifecycle.segments.config import LabelRuleSet, load_label_rules
 from lifecycle.settings import Settings, get_settings
 from lifecycle.store.db import check_schema, make_engine, upgrade
 from lifecycle.store.keystore import KeyStore
@@ -75,6 +76,10 @@ class Context:
     @cached_property
     def care_rules(self) -> CareRuleSet:
         return self._care_rules or load_care_rules(self.settings.care_rules_file)
+
+    @cached_property
+    def label_rules(self) -> LabelRuleSet:
+        return load_label_rules(self.settings.labels_file)
 
     @property
     def partitions(self) -> int:

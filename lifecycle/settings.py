@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     rules_file: Path | None = Field(default=None, description="decision rules YAML; default: the packaged one")
     care_rules_file: Path | None = Field(default=None, description="care rules YAML (retention, entitlements, "
                                          "digests, dispatcher); default: the packaged one")
+    labels_file: Path | None = Field(default=None, description="labels and customer groups YAML; default: the "
+                                     "packaged one")
     notify_config: Path | None = Field(default=None, description="apprise YAML of the notification channels "
                                        "(kept by the platform team, outside the repository); without it messages "
                                        "wait in the outbox")

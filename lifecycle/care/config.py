@@ -7,13 +7,12 @@ retention task. A bad file is refused at load naming the file and the key.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lifecycle.yamlconfig import load_yaml_model
+from lifecycle.yamlconfig import load_versioned
 
 DEFAULT_CARE_FILE = Path(__file__).resolve().parents[1] / "config" / "care.yaml"
 VALUE_TIERS = ("mass", "affluent", "high_value", "private_banking")
@@ -200,5 +199,5 @@ class CareRuleSet:
 
 def load_care_rules(path: Path | str | None = None) -> CareRuleSet:
     file = Path(path) if path else DEFAULT_CARE_FILE
-    rules = load_yaml_model(file, CareRules, "care rules file")
-    return CareRuleSet(rules, f"{rules.name}@{hashlib.sha256(file.read_bytes()).hexdigest()[:12]}")
+    rules, version = load_versioned(file, CareRules, "care rules file")
+    return CareRuleSet(rules, version)
