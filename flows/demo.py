@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ground truth:    {generated / 'truth'}")
     print(f"reports:         {settings.resolved_reports_dir.resolve()}")
     print(f"data docs:       {(settings.data_docs_dir / 'index.html').resolve()}")
+    report = first.get("management_report")
+    if report:
+        print(f"management:      {report}")
     print(f"explain one:     LIFECYCLE_HOME={args.home} .venv/bin/bank-lifecycle decision explain CUS0000000001")
     return 0
 

@@ -61,6 +61,8 @@ POLICIES: dict[str, TaskPolicy] = {
     "fit-models": TaskPolicy(retries=2, timeout_seconds=HOUR),
     "decide": TaskPolicy(retries=2, timeout_seconds=2 * HOUR),
     "finish-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
+    "labels": TaskPolicy(retries=2, timeout_seconds=HOUR),
+    "management-report": TaskPolicy(retries=2, timeout_seconds=0.25 * HOUR),
 }
 DEFAULT_POLICY = TaskPolicy(retries=2)
 JITTER = 0.5  # each delay varies by up to ±50 %, so retries of parallel runs do not align

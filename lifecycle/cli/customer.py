@@ -1,6 +1,6 @@
 """``bank-lifecycle customer show|find``: the masked view, blind-index search, audited reveal.
 
-``show CUSTOMER_REF`` prints the masked view. ``--reveal --reason "…"`` first
+``show CUSTOMER_REF`` prints the customer 360, masked (see customer360.py). ``--reveal --reason "…"`` first
 records a ``reveal_audit`` row, then prints the chosen fields in clear
 (``--fields name,mobile,…``; ``--actor`` defaults to ``$USER``). ``find
 --id-no`` / ``--mobile`` searches through the blind index and prints masked
@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from lifecycle.care.consent import consent_rows
 from lifecycle.care.loyalty import ledger_summary
 from lifecycle.cli import open_context
+from lifecycle.cli.customer360 import render_360
 from lifecycle.protection.customers import ProtectionError, check_customer_ref, customer_row
 from lifecycle.protection.reveal import DEFAULT_FIELDS, REVEALABLE, CustomerView, customer_view, find_customers
 from lifecycle.protection.reveal import reveal as reveal_fields
@@ -87,6 +88,9 @@ def show_customer(args: argparse.Namespace, out: TextIO) -> int:
     with ctx.engine.connect() as conn:
         out.write(render_view(customer_view(conn, args.customer_ref)))
         out.write(render_loyalty(conn, args.customer_ref))
+        customer_id = int(customer_row(conn, args.customer_ref).customer_id)
+        out.write(render_360(conn, customer_id, complaint_overdue_days=ctx.care_rules.rules.retention.triggers
+                             .complaint_overdue_days))
     if args.reveal:
         actor = args.actor or os.environ.get("USER") or getpass.getuser()
         pairs = reveal_fields(ctx.engine, ctx.keystore, ctx.keyring, args.customer_ref,
