@@ -9,6 +9,7 @@ setting that may hold a password.
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import os
 import socket
@@ -49,6 +50,15 @@ def _undocumented(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
             yield f"{path} {'/'.join(action.option_strings) or action.dest}"
 
 
+def _commands(parser: argparse.ArgumentParser, path: str) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        yield path, parser
+    for action in subparsers:
+        for name, sub in action.choices.items():
+            yield from _commands(sub, f"{path} {name}")
+
+
 def _one_line_error(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -58,6 +68,13 @@ def _one_line_error(err: str) -> str:
 
 def test_every_command_and_option_has_help_text() -> None:
     assert list(_undocumented(cli.build_parser(), "bank-lifecycle")) == []
+
+
+def test_every_command_is_handled_by_a_function() -> None:
+    # keys replay-erasures once had its own subparser as handler ('ArgumentParser' object is not callable)
+    handlers = {path: parser.get_default("handler") for path, parser in _commands(cli.build_parser(), "bank-lifecycle")}
+    assert len(handlers) > 10
+    assert {path: h for path, h in handlers.items() if not inspect.isfunction(h)} == {}
 
 
 def test_version_prints_the_installed_version_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
