@@ -142,15 +142,15 @@ def refuse_a_new_sqlite_file(settings: Settings, url: str, field: str) -> None:
     if path is None:
         return
     variable = f"LIFECYCLE_{field.upper()}"
+    fix = ("set LIFECYCLE_HOME to the platform's home folder (the demo's is var/ in its checkout), or run "
+           "`bank-lifecycle db upgrade` to create a new one there")
     if field in settings.model_fields_set:
-        why = f"{variable} names it"
+        why, fix = f"{variable} names it", f"correct {variable}, or run `bank-lifecycle db upgrade` to create it"
     elif "home" in settings.model_fields_set:
         why = f"{variable} is not set, so it is under LIFECYCLE_HOME={settings.home}"
     else:
         why = f"neither {variable} nor LIFECYCLE_HOME is set, so it is under ./var of the current folder"
-    raise ConfigError(f"no database at {path.resolve()} ({why}): set LIFECYCLE_HOME to the platform's home "
-                      "folder (the demo's is var/ in its checkout), or run `bank-lifecycle db upgrade` to "
-                      "create a new one there")
+    raise ConfigError(f"no database at {path.resolve()} ({why}): {fix}")
 
 
 def upgrade_stores(settings: Settings | None = None) -> tuple[str, str]:

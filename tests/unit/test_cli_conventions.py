@@ -168,3 +168,14 @@ def test_the_installed_entry_point_prints_no_traceback_for_a_bad_setting(tmp_pat
                            "keys", "status"], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and done.stdout == ""
     assert "LIFECYCLE_CHUNK_ROWS" in _one_line_error(done.stderr)
+
+
+def test_a_store_url_naming_a_missing_file_is_named_and_nothing_is_created(
+        clean_settings: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["db", "upgrade"], io.StringIO()) == 0
+    clean_settings.setenv("LIFECYCLE_KEYSTORE_URL", f"sqlite:///{tmp_path}/elsewhere/keystore.db")
+    get_settings.cache_clear()
+    assert cli.main(["keys", "status"], io.StringIO()) == 1
+    line = _one_line_error(capsys.readouterr().err)
+    assert f"no database at {tmp_path / 'elsewhere' / 'keystore.db'} (LIFECYCLE_KEYSTORE_URL names it)" in line
+    assert "correct LIFECYCLE_KEYSTORE_URL" in line and not (tmp_path / "elsewhere").exists()
