@@ -106,6 +106,9 @@ def stage(ctx: IntegrationContext, plan: RunPlan, source: str) -> StagedSource:
                         chunk_rows=ctx.settings.chunk_rows, released=released)
 
 
+REFUSAL_PREFIX = "quality gate refused"  # how a refusal's message begins (the run report tells refusals by it)
+
+
 def judge(staged: list[StagedSource]) -> GateVerdict:
     """The quality gate's verdict: the run is refused if any source is over its error budget."""
     over = [s for s in staged if s.over_budget]
@@ -114,5 +117,4 @@ def judge(staged: list[StagedSource]) -> GateVerdict:
     detail = "; ".join(
         f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed} of {s.rows_read} rows failed "
         f"({s.error_rate:.2%}) > error budget {s.spec.error_budget:.2%}" for s in over)
-    return GateVerdict(tuple(s.spec.name for s in over),
-                       f"quality gate refused the run, nothing was loaded: {detail}")
+    return GateVerdict(tuple(s.spec.name for s in over), f"{REFUSAL_PREFIX} the run, nothing was loaded: {detail}")
