@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, insert, select, update
 
 from lifecycle.errors import ConfigError, LifecycleError
+from lifecycle.integration.quality.rules import derived_base_column
 from lifecycle.integration.read import ROW_ID
 from lifecycle.integration.sources import SourcesConfig, SourceSpec
 from lifecycle.privacy import masking
@@ -111,7 +112,8 @@ def list_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, sources: S
         return frame.drop(columns=["raw_enc"])
     payloads = _decrypt_payloads(frame, keystore, keyring, datetime.now())
     frame["row"] = [_mask(sources[s], p) for s, p in zip(frame["source"], payloads, strict=True)]
-    frame["rules"] = [", ".join(sorted({f"{f['rule']}({f['column']})" for f in fs})) for fs in frame["failures"]]
+    frame["rules"] = [", ".join(sorted({f"{f['rule']}({derived_base_column(f['column']) or f['column']})" for f in fs}))
+                      for fs in frame["failures"]]
     return frame.drop(columns=["raw_enc", "failures"])
 
 

@@ -48,6 +48,7 @@ def test_list_shows_rules_and_masks_pii_then_release_marks_rows(quarantined: Pat
     for value in [*rejected["id_no"].dropna(), *rejected["mobile"].dropna(), *rejected["email"].dropna()]:
         assert value not in listing
     assert f"of {AS_OF}" in listing  # the run's business date
+    assert "chk_" not in listing  # derived check flags are named by the column they check
     first_id = int(listing.split()[0].lstrip("#"))
     code, released = _run("quarantine", "release", str(first_id), "--note", "checked with the branch")
     assert code == 0 and "released 1 of 1" in released
