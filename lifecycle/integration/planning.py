@@ -115,6 +115,7 @@ def judge(staged: list[StagedSource]) -> GateVerdict:
     if not over:
         return GateVerdict((), None)
     detail = "; ".join(
-        f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed} of {s.rows_read} rows failed "
+        f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed - s.rows_failed_again} of "
+        f"{s.rows_read - s.rows_released} rows failed "
         f"({s.error_rate:.2%}) > error budget {s.spec.error_budget:.2%}" for s in over)
     return GateVerdict(tuple(s.spec.name for s in over), f"{REFUSAL_PREFIX} the run, nothing was loaded: {detail}")

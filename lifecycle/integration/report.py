@@ -31,6 +31,7 @@ from lifecycle.integration.planning import REFUSAL_PREFIX
 from lifecycle.integration.ports import IntegrationContext
 from lifecycle.integration.quality.rules import derived_base_column
 from lifecycle.integration.sources import SourcesConfig, SourceSpec
+from lifecycle.integration.stage import budget_rate
 from lifecycle.privacy.redaction import redact_text
 from lifecycle.status import RunStatus
 from lifecycle.store.models import IngestedFile, IngestionRun, QuarantinedRow
@@ -56,10 +57,12 @@ class SourceReport:
     failures: list[RuleCount]  # every rule, most rows first
     rows_failed_checks: int = 0  # rows the quality gate rejected: what its error budget is measured on
     error_budget: float | None = None
+    rows_released: int = 0  # of rows_read: rows a steward released, fed again
+    rows_failed_again: int = 0  # of rows_failed_checks: released rows that failed again (not counted)
 
     @property
     def error_rate(self) -> float:
-        return self.rows_failed_checks / self.rows_read if self.rows_read else 0.0
+        return budget_rate(self.rows_read, self.rows_failed_checks, self.rows_released, self.rows_failed_again)
 
     @property
     def over_budget(self) -> bool:
@@ -125,14 +128,14 @@ def run_report(conn: Connection, run_id: str, config: SourcesConfig | None = Non
     sources = []
     for name in dict.fromkeys([*staged, *files]):
         f = files.get(name)
-        failed = int(staged.get(name, {}).get("rows_failed", 0))
+        counted = staged.get(name, {})
+        gate = (int(counted.get("rows_failed", 0)), budgets.get(name), int(counted.get("rows_released", 0)),
+                int(counted.get("rows_failed_again", 0)))
         if f is not None:
             sources.append(SourceReport(name, Path(f.path).name, f.encoding or "", f.rows_read, f.rows_loaded,
-                                        f.rows_quarantined, top.get(name, []), failed, budgets.get(name)))
+                                        f.rows_quarantined, top.get(name, []), *gate))
         else:  # the run stopped before recording its files: what staging counted, nothing loaded
-            counts = staged[name]
-            sources.append(SourceReport(name, "", "", int(counts["rows_read"]), 0, 0, top.get(name, []), failed,
-                                        budgets.get(name)))
+            sources.append(SourceReport(name, "", "", int(counted["rows_read"]), 0, 0, top.get(name, []), *gate))
     status = shown_status(run.status, run.error, any(s.over_budget for s in sources))
     return RunReport(run.run_id, run.as_of, status, run.error, list(summary.get("unchanged_sources", [])),
                      sources)
@@ -148,7 +151,11 @@ def _budget(r: SourceReport) -> str:
     if r.error_budget is None:
         return "—"
     verdict = "over budget" if r.over_budget else "within budget"
-    return f"{r.error_rate:.2%} {'>' if r.over_budget else '≤'} {r.error_budget:.2%}: {verdict}"
+    shown = f"{r.error_rate:.2%} {'>' if r.over_budget else '≤'} {r.error_budget:.2%}: {verdict}"
+    if r.rows_released:
+        shown += (f"; released rows fed again {r.rows_released:,}, failed again {r.rows_failed_again:,} "
+                  "(not counted: counted when first rejected)")
+    return shown
 
 
 def _rules(r: SourceReport) -> str:
