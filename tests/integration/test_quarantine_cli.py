@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from lifecycle.cli import main
+from lifecycle.store.models import QuarantinedRow
 
 AS_OF = date(2026, 6, 30)
 ONLY = ["core_customers", "core_corporates", "card_customers", "accounts", "transactions"]
@@ -101,3 +103,54 @@ def test_unknown_or_closed_ids_are_refused_and_nothing_is_released(
     assert _run("quarantine", "release", str(open_ids[1]), "--note", "fixed")[0] == 0
     code, _ = _run("quarantine", "release", str(open_ids[1]), "--note", "again")
     assert code == 1 and f"#{open_ids[1]} is released" in capsys.readouterr().err
+
+
+def _ids(*argv: str) -> list[int]:
+    code, text = _run("quarantine", "list", "--json", "--all", *argv)
+    assert code == 0
+    return [json.loads(line)["id"] for line in text.splitlines()]
+
+
+def test_a_dry_run_shows_what_would_be_reprocessed_and_releases_nothing(quarantined: Path) -> None:
+    chosen = _ids("--source", "transactions")
+    code, text = _run("quarantine", "release", "--source", "transactions", "--rule", "amount_non_negative",
+                      "--dry-run")
+    assert code == 0 and "dry run: nothing released" in text
+    line = next(line for line in text.splitlines() if "amount_non_negative" in line)
+    assert line.split() == ["transactions", "amount_non_negative", "transactions.csv:", line.split()[3], "row(s)"]
+    assert int(line.split()[3]) > 0
+    assert _ids("--source", "transactions") == chosen
+
+
+def test_release_by_rule_and_file_then_undo_until_the_next_run(quarantined: Path) -> None:
+    from tasks.context import flow_context
+
+    before = set(_ids("--source", "transactions"))
+    code, text = _run("quarantine", "release", "--rule", "amount_non_negative", "--file", "transactions.csv",
+                      "--note", "sign convention fixed upstream")
+    assert code == 0 and "will reprocess" in text and "undo-release" in text
+    released = set(_ids("--status", "released"))
+    moved = before - set(_ids("--source", "transactions"))
+    assert moved and moved <= released
+    with flow_context().engine.connect() as conn:
+        rules = [f["rule"] for (failures,) in conn.execute(
+            select(QuarantinedRow.failures).where(QuarantinedRow.id.in_(moved))) for f in failures]
+    assert set(rules) >= {"amount_non_negative"}
+
+    code, text = _run("quarantine", "undo-release", "--rule", "amount_non_negative")
+    assert code == 0 and f"{len(moved):,} released row(s) are open again" in text
+    assert set(_ids("--source", "transactions")) == before
+    with flow_context().engine.connect() as conn:
+        notes = conn.execute(select(QuarantinedRow.release_note, QuarantinedRow.released_by)
+                             .where(QuarantinedRow.id.in_(moved))).all()
+    assert all(note.startswith("sign convention fixed upstream [release undone by ") and by is None
+               for note, by in notes)
+
+
+def test_a_release_must_say_which_rows_and_why(quarantined: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run("quarantine", "release", "--note", "fixed")[0] == 2
+    assert "say which rows" in capsys.readouterr().err
+    assert _run("quarantine", "release", "--source", "transactions")[0] == 2
+    assert '--note "what was fixed"' in capsys.readouterr().err
+    assert _run("quarantine", "release", "--rule", "no_such_rule", "--note", "x")[0] == 1
+    assert "no open quarantined row matches rule no_such_rule" in capsys.readouterr().err

@@ -12,6 +12,8 @@ import yaml
 from sqlalchemy import func, select
 
 from lifecycle.integration import quarantine
+from lifecycle.integration.quarantine import QuarantineError
+from lifecycle.integration.release import undo_release
 from lifecycle.integration.service import DayResult
 from lifecycle.store.models import Feedback, QuarantinedRow
 
@@ -71,6 +73,8 @@ def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
     # every released row is loaded now, or quarantined anew for another reason (e.g. an unknown owner)
     assert loaded_after + len(again) == loaded_before + released
     assert all(f["rule"] != "code_in_set" for failures in again for f in failures)
+    with w.engine.begin() as conn, pytest.raises(QuarantineError, match="is reprocessed"):
+        undo_release(conn, rejected["id"].tolist(), actor="steward", now=w.clock.now())  # too late: fed again
 
 
 @pytest.mark.slow
