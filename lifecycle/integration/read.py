@@ -138,20 +138,16 @@ def _gbk_encoding(path: Path, declared: str, delimiter: str) -> str:
     read alike — is refused first.
     """
     if _first_bad(path, "utf-8") is None:
-        non_ascii = _first_bad(path, "ascii")
-        if non_ascii is None:
-            return "gb18030"
-        line_no, byte_in_line = non_ascii
-        raise SourceError(str(path), line_no - 1, _column_at(path, line_no, byte_in_line, delimiter), "encoding",
-                          f"the file is UTF-8, not {declared.upper()} (line {line_no} of the file): set "
-                          "`encoding: utf-8` (or `auto`) for this source, or re-export the file as GBK")
-    bad = _first_bad(path, "gb18030")
+        bad, problem = _first_bad(path, "ascii"), (f"the file is UTF-8, not {declared.upper()}", "set `encoding: "
+                                                    "utf-8` (or `auto`) for this source, or re-export the file as GBK")
+    else:
+        bad, problem = _first_bad(path, "gb18030"), (f"not valid {declared.upper()} (GB18030) nor UTF-8",
+                                                      "re-export the file in the source's encoding")
     if bad is None:
         return "gb18030"
     line_no, byte_in_line = bad
     raise SourceError(str(path), line_no - 1, _column_at(path, line_no, byte_in_line, delimiter), "encoding",
-                      f"not valid {declared.upper()} (GB18030) nor UTF-8 (line {line_no} of the file): re-export "
-                      "the file in the source's encoding")
+                      f"{problem[0]} (line {line_no} of the file): {problem[1]}")
 
 
 def inspect_file(spec: SourceSpec, path: Path) -> LandingFile:
