@@ -19,6 +19,7 @@ import argparse
 import getpass
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, TextIO
 
 from lifecycle.cli import UsageError, open_context
@@ -35,6 +36,10 @@ def register(groups: Any) -> None:
     listing.add_argument("--source", help="only this source (a name in the sources configuration)")
     listing.add_argument("--status", default=QuarantineStatus.OPEN, type=QuarantineStatus,
                          choices=list(QuarantineStatus), help="rows in this state (default: %(default)s)")
+    listing.add_argument("--rule", help="only rows that broke this rule (e.g. owner_known)")
+    listing.add_argument("--file", help="only rows of this landing file (its path or name)")
+    listing.add_argument("--run", help="only rows quarantined by this run (its id or first characters, "
+                         "as the run report shows it)")
     add_listing_options(listing, "rows")
     listing.set_defaults(handler=list_rows)
     releasing = commands.add_parser("release", help="release rows after a fix; the next run reprocesses them")
@@ -72,13 +77,23 @@ def _text(r: Mapping[str, Any]) -> str:
 
 def list_rows(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_context()
+    narrowed = Selection(rule=args.rule, file=args.file, run=args.run)
     with ctx.engine.connect() as conn:
-        rows = quarantine.list_rows(conn, ctx.keystore, ctx.keyring, ctx.sources, source=args.source,
-                                    status=args.status, limit=page_limit(args))
-        total = quarantine.count_rows(conn, source=args.source, status=args.status)
+        if narrowed.empty:
+            rows = quarantine.list_rows(conn, ctx.keystore, ctx.keyring, ctx.sources, source=args.source,
+                                        status=args.status, limit=page_limit(args))
+            total = quarantine.count_rows(conn, source=args.source, status=args.status)
+        else:
+            chosen = select_rows(conn, ctx.sources, replace(narrowed, source=args.source), args.status,
+                                 required=False).ids
+            limit = page_limit(args)
+            rows = quarantine.list_rows(conn, ctx.keystore, ctx.keyring, ctx.sources, source=args.source,
+                                        status=args.status, limit=None, ids=chosen[:limit])
+            total = len(chosen)
     columns = ["id", "source", "file", "row_number", "source_key", "rules", "run_id", "as_of", "created_at", "row"]
     records = rows[columns].to_dict("records") if len(rows) else []
-    noun = f"{args.status} quarantined row(s)" + (f" of {args.source}" if args.source else "")
+    noun = f"{args.status} quarantined row(s)" + (f" of {args.source}" if args.source else "") + (
+        f" matching {narrowed.describe()}" if not narrowed.empty else "")
     write_listing(args, out, records, total, noun, _text)
     return 0
 

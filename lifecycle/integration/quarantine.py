@@ -94,10 +94,10 @@ def count_rows(conn: Connection, *, source: str | None = None,
 
 def list_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, sources: SourcesConfig, *,
               source: str | None = None, status: QuarantineStatus = QuarantineStatus.OPEN,
-              limit: int | None = 100) -> pd.DataFrame:
+              limit: int | None = 100, ids: Sequence[int] | None = None) -> pd.DataFrame:
     """Quarantined rows with their rules, the run's business date (``as_of``) and the raw row masked.
 
-    ``limit=None`` lists them all; an unknown ``source`` is a :class:`ConfigError`.
+    ``limit=None`` lists them all, ``ids`` only those; an unknown ``source`` is a :class:`ConfigError`.
     """
     if source:
         sources[source]  # names the configured sources when it is not one of them
@@ -107,6 +107,8 @@ def list_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, sources: S
             .where(QuarantinedRow.status == status))
     if source:
         stmt = stmt.where(QuarantinedRow.source == source)
+    if ids is not None:
+        stmt = stmt.where(QuarantinedRow.id.in_(list(ids)))
     frame = pd.DataFrame(conn.execute(stmt.order_by(QuarantinedRow.id).limit(limit)).all(), columns=[*cols, "as_of"])
     if frame.empty:
         return frame.drop(columns=["raw_enc"])

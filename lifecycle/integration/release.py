@@ -35,15 +35,16 @@ class Selection:
     source: str | None = None
     rule: str | None = None
     file: str | None = None  # the stored path, or its file name
+    run: str | None = None  # a run id, or its first characters (as reports show it)
 
     @property
     def empty(self) -> bool:
-        return not (self.ids or self.source or self.rule or self.file)
+        return not (self.ids or self.source or self.rule or self.file or self.run)
 
     def describe(self) -> str:
         parts = [f"id {', '.join(f'#{i}' for i in self.ids)}"] if self.ids else []
         parts += [f"{name} {value}" for name, value in (("source", self.source), ("rule", self.rule),
-                                                         ("file", self.file)) if value]
+                                                         ("file", self.file), ("run", self.run)) if value]
         return ", ".join(parts)
 
 
@@ -63,11 +64,12 @@ def _file_matches(stored: str, wanted: str) -> bool:
 
 
 def select_rows(conn: Connection, sources: SourcesConfig, selection: Selection,
-                status: QuarantineStatus) -> Chosen:
-    """The rows in ``status`` that ``selection`` picks.
+                status: QuarantineStatus, *, required: bool = True) -> Chosen:
+    """The rows in ``status`` that ``selection`` picks, by id.
 
     Refused (:class:`QuarantineError`, naming what was asked): an empty selection,
-    an unknown source, an id that is not in ``status``, or a selection that picks nothing.
+    an unknown source, an id that is not in ``status``, or — when ``required`` — a
+    selection that picks nothing.
     """
     if selection.empty:
         raise QuarantineError("say which rows: quarantine ids, or --source, --rule or --file")
@@ -81,6 +83,8 @@ def select_rows(conn: Connection, sources: SourcesConfig, selection: Selection,
         stmt = stmt.where(QuarantinedRow.id.in_(list(selection.ids)))
     if selection.source:
         stmt = stmt.where(QuarantinedRow.source == selection.source)
+    if selection.run:
+        stmt = stmt.where(QuarantinedRow.run_id.startswith(selection.run, autoescape=True))
     ids: list[int] = []
     counts: Counter[tuple[str, str, str]] = Counter()
     for row_id, source, file, failures in conn.execute(stmt.order_by(QuarantinedRow.id)):
@@ -91,7 +95,7 @@ def select_rows(conn: Connection, sources: SourcesConfig, selection: Selection,
             continue
         ids.append(int(row_id))
         counts.update((str(source), rule, PurePath(str(file)).name) for rule in rules)
-    if not ids:
+    if not ids and required:
         raise QuarantineError(f"no {status} quarantined row matches {selection.describe()}")
     return Chosen(ids, dict(counts))
 

@@ -181,7 +181,7 @@ def render_markdown(report: RunReport, docs_url: str | None, other_runs: Sequenc
         lines.append(f"| {r.source} | {r.file} | {r.encoding} | {r.rows_read:,} | {r.rows_loaded:,} | "
                      f"{r.rows_quarantined:,} | {_budget(r)} | {_rules(r)} |")
     lines += ["", "Quarantined rows include those whose owner was not loaded (`owner_known`); the error budget "
-              "is measured on the rows the quality checks rejected."]
+              "is measured on the rows the quality checks rejected.", "", f"The rows themselves: {_finding(report)}"]
     if other_runs:
         lines += ["", f"Other runs of {report.as_of}:", ""]
         lines += [f"- run `{run_id[:8]}`: {status} — [{Path(path).name}]({Path(path).name})"
@@ -189,6 +189,11 @@ def render_markdown(report: RunReport, docs_url: str | None, other_runs: Sequenc
     if docs_url:
         lines += ["", f"Validation details: [Great Expectations Data Docs]({docs_url})"]
     return "\n".join(lines) + "\n"
+
+
+def _finding(report: RunReport) -> str:
+    return (f"`bank-lifecycle quarantine list --run {report.run_id[:8]} --source SOURCE --rule RULE` "
+            "(a refused run's rows are `--status superseded` once its day is loaded)")
 
 
 def render_text(report: RunReport) -> str:
@@ -201,6 +206,7 @@ def render_text(report: RunReport) -> str:
                      f"{_budget(r).replace('—', '-'):<34} {rules}")
     if report.error:
         lines.append(_status_line(report).replace("**", "").removeprefix("Status: "))
+    lines.append(f"quarantined rows: {_finding(report).replace('`', '')}")
     return "\n".join(lines) + "\n"
 
 

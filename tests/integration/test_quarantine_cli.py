@@ -154,3 +154,14 @@ def test_a_release_must_say_which_rows_and_why(quarantined: Path, capsys: pytest
     assert '--note "what was fixed"' in capsys.readouterr().err
     assert _run("quarantine", "release", "--rule", "no_such_rule", "--note", "x")[0] == 1
     assert "no open quarantined row matches rule no_such_rule" in capsys.readouterr().err
+
+
+def test_the_listing_narrows_by_rule_and_file_and_says_so(quarantined: Path) -> None:
+    every = _ids("--rule", "source_key_unique")
+    assert len(every) > 2 and _ids("--rule", "source_key_unique", "--file", "transactions.csv") != every
+    code, text = _run("quarantine", "list", "--rule", "source_key_unique", "--limit", "2")
+    assert code == 0 and text.count("source_key_unique") >= 2
+    assert text.splitlines()[-1].startswith(f"showing 2 of {len(every):,} open quarantined row(s) matching rule "
+                                            "source_key_unique")
+    assert _run("quarantine", "list", "--rule", "no_such_rule")[1].endswith("showing 0 of 0 open quarantined "
+                                                                              "row(s) matching rule no_such_rule\n")

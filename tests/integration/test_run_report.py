@@ -128,3 +128,21 @@ def test_the_console_table_shows_the_report_counts(day: Day) -> None:
         line = next(line for line in text.splitlines() if line.split()[0] == s.source)
         assert line.split()[1:4] == [f"{s.rows_read:,}", f"{s.rows_loaded:,}", f"{s.rows_quarantined:,}"]
     assert "{" not in text  # a table, not a dict
+
+
+def test_the_report_says_how_to_list_its_rows_and_that_listing_finds_them(day: Day) -> None:
+    import io
+    import json
+
+    from lifecycle.cli import main
+
+    rows, rules = _store_counts(day.loaded.run_id)
+    markdown = day.reports.joinpath(f"ingestion-{AS_OF}.md").read_text(encoding="utf-8")
+    assert f"quarantine list --run {day.loaded.run_id[:8]} --source SOURCE --rule RULE" in markdown
+    source = next(s for s, counted in rules.items() if "owner_known" in counted)
+    out = io.StringIO()
+    assert main(["quarantine", "list", "--run", day.loaded.run_id[:8], "--source", source, "--rule",
+                 "owner_known", "--json", "--all"], out) == 0
+    listed = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(listed) == rules[source]["owner_known"]
+    assert {r["run_id"] for r in listed} == {day.loaded.run_id} and all("owner_known" in r["rules"] for r in listed)
