@@ -179,3 +179,26 @@ def test_a_store_url_naming_a_missing_file_is_named_and_nothing_is_created(
     line = _one_line_error(capsys.readouterr().err)
     assert f"no database at {tmp_path / 'elsewhere' / 'keystore.db'} (LIFECYCLE_KEYSTORE_URL names it)" in line
     assert "correct LIFECYCLE_KEYSTORE_URL" in line and not (tmp_path / "elsewhere").exists()
+
+
+def test_a_bug_exits_70_not_1_and_its_report_is_redacted(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+    import types
+
+    module = types.ModuleType("failing_commands_for_test")
+
+    def crash(args: argparse.Namespace, out: object) -> int:
+        raise RuntimeError("unexpected state for mobile 13812345678")
+
+    def register(groups: object) -> None:
+        group = groups.add_parser("failing", help="a command with a bug")  # type: ignore[attr-defined]
+        group.set_defaults(handler=crash)
+
+    module.register = register  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(cli, "COMMAND_GROUPS", (*cli.COMMAND_GROUPS, module.__name__))
+    assert cli.main(["failing"], io.StringIO()) == cli.EXIT_INTERNAL == 70
+    err = capsys.readouterr().err
+    assert "RuntimeError" in err and err.strip().splitlines()[-1].startswith("bank-lifecycle: internal error")
+    assert "13812345678" not in err
