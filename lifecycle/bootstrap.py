@@ -11,7 +11,9 @@ seconds to start) is opened only by what validates.
 Building a context checks, it never changes: the main database's schema must
 be at the code's head revision and the key store must have its tables —
 otherwise a clear error says to run ``bank-lifecycle db upgrade``
-(:func:`upgrade_stores`). Log redaction of PII is installed on every build.
+(:func:`upgrade_stores`). A SQLite file that does not exist is refused, not
+created, and a database that cannot be reached is one line naming it and its
+setting. Log redaction of PII is installed on every build.
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ def build_context(settings: Settings | None = None, *, engine: Engine | None = N
 
 
 def _open(settings: Settings, url: str, field: str, check: bool) -> Engine:
+    """An engine for ``url`` (the setting ``field``); with ``check``, only onto an existing SQLite file."""
     if check:
         refuse_a_new_sqlite_file(settings, url, field)
     return make_engine(url)
