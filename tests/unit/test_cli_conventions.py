@@ -202,3 +202,15 @@ def test_a_bug_exits_70_not_1_and_its_report_is_redacted(
     err = capsys.readouterr().err
     assert "RuntimeError" in err and err.strip().splitlines()[-1].startswith("bank-lifecycle: internal error")
     assert "13812345678" not in err
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["keys", "status"]])
+def test_an_unreachable_key_store_is_one_line_naming_its_own_setting(
+        clean_settings: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    assert cli.main(["db", "upgrade"], io.StringIO()) == 0  # the main database is fine
+    clean_settings.setenv("LIFECYCLE_KEYSTORE_URL",
+                          f"postgresql+psycopg://keys:K3y-pw@127.0.0.1:{_closed_port()}/keystore")
+    get_settings.cache_clear()
+    assert cli.main(command, io.StringIO()) == 1
+    line = _one_line_error(capsys.readouterr().err)
+    assert "cannot reach the database" in line and "LIFECYCLE_KEYSTORE_URL" in line and "K3y-pw" not in line
