@@ -34,7 +34,12 @@ class RunPlan:
 
     @property
     def run_name(self) -> str:
-        return f"{self.as_of}-{self.run_id[:8]}"
+        return validation_run_name(self.as_of, self.run_id)
+
+
+def validation_run_name(as_of: date, run_id: str) -> str:
+    """The name a run's validations (and their Data Docs pages) carry."""
+    return f"{as_of}-{run_id[:8]}"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from lifecycle.integration import bookkeeping
-from lifecycle.integration.planning import REFUSAL_PREFIX
+from lifecycle.integration.docs_verdict import annotate_validation_pages
+from lifecycle.integration.planning import REFUSAL_PREFIX, validation_run_name
 from lifecycle.integration.ports import IntegrationContext
 from lifecycle.integration.quality.rules import derived_base_column
 from lifecycle.integration.sources import SourcesConfig, SourceSpec
@@ -224,6 +225,7 @@ def write_report(ctx: IntegrationContext, run_id: str) -> WrittenReport:
     markdown = render_markdown(report, index.resolve().as_uri(), others)
     path = folder / f"ingestion-{report.as_of}-{run_id[:8]}.md"
     path.write_text(markdown, encoding="utf-8")
+    annotate_validation_pages(index.parent, validation_run_name(report.as_of, run_id), report, path)
     (folder / f"ingestion-{report.as_of}.md").write_text(markdown, encoding="utf-8")  # the date's latest run
     with ctx.engine.begin() as conn:
         bookkeeping.mark_reported(conn, run_id, str(path), ctx.clock.now())

@@ -146,3 +146,26 @@ def test_the_report_says_how_to_list_its_rows_and_that_listing_finds_them(day: D
     listed = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(listed) == rules[source]["owner_known"]
     assert {r["run_id"] for r in listed} == {day.loaded.run_id} and all("owner_known" in r["rules"] for r in listed)
+
+
+def _pages(day: Day, run_id: str, source: str) -> list[Path]:
+    return sorted((day.reports / "data-docs" / "validations").glob(f"*/{AS_OF}-{run_id[:8]}*/*/*-{source}.html"))
+
+
+def test_each_validation_page_carries_the_gates_verdict_and_the_way_to_its_rows(day: Day) -> None:
+    from lifecycle.integration.quality.offline_docs import references_in_site
+
+    rows, rules = _store_counts(day.loaded.run_id)
+    pages = _pages(day, day.loaded.run_id, "transactions")
+    assert pages
+    text = pages[0].read_text(encoding="utf-8")
+    assert text.count('id="lifecycle-verdict"') == 1
+    box = text[text.index("lifecycle-verdict:begin"):text.index("lifecycle-verdict:end")]
+    assert "source transactions: passed within its error budget" in box
+    assert f"{rows['transactions']:,} row(s) of this run are in the quarantine" in box
+    for rule, n in rules["transactions"].items():
+        assert f"<code>{rule}</code>: {n:,} row(s)" in box
+        assert f"quarantine list --run {day.loaded.run_id[:8]} --source transactions --rule {rule}" in box
+    refused = _pages(day, day.refused_run, "accounts")
+    assert refused and "source accounts: over its error budget" in refused[0].read_text(encoding="utf-8")
+    assert references_in_site(day.reports / "data-docs") == {}  # still nothing fetched from outside
