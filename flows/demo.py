@@ -157,10 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ground truth:    {generated / 'truth'}")
     print(f"reports:         {settings.resolved_reports_dir.resolve()}")
     print(f"data docs:       {(settings.data_docs_dir / 'index.html').resolve()}")
+    print(f"explain one:     LIFECYCLE_HOME={args.home} .venv/bin/bank-lifecycle decision explain CUS0000000001")
     print()
     print("to use the command line on these results (from any folder), first run:")
     print(f"  {newcomer_line(home)}")
-    print("then e.g. .venv/bin/bank-lifecycle decision explain CUS0000000001, or quarantine list")
     return 0
 
 
