@@ -214,11 +214,16 @@ def parse_optouts(file: Path, channels: Sequence[str]) -> list[OptOut]:
             problems.append(SourceError(name, number, "channel", "code_in_set",
                                         f"channel must be one of {', '.join([*channels, 'all'])}"))
             continue
-        try:
-            moment = datetime.strptime(at, "%Y-%m-%d %H:%M:%S")
-        except ValueError:
+        moment = None
+        for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"):
+            try:
+                moment = datetime.strptime(at, pattern)
+                break
+            except ValueError:
+                continue
+        if moment is None:
             problems.append(SourceError(name, number, "opted_out_at", "datetime_format",
-                                        "expected YYYY-MM-DD HH:MM:SS"))
+                                        "expected YYYY-MM-DD HH:MM[:SS] (bank time)"))
             continue
         reference = (row.get("reference") or None)
         if reference and len(reference) > 48:

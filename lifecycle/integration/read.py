@@ -63,18 +63,22 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
-    """(line, byte offset in line) of the first byte that is not UTF-8, or None."""
+def _first_bad(path: Path, codec: str = "utf-8") -> tuple[int, int] | None:
+    """(line, byte offset in line) of the first byte that is not valid ``codec``, or None.
+
+    Read in blocks; a multibyte sequence cut by a block's end is carried over.
+    ``ascii`` finds the first byte above 0x7F.
+    """
     line_no, carry = 1, b""
     with path.open("rb") as fh:
         while block := fh.read(HASH_BLOCK):
             data = carry + block
             try:
-                data.decode("utf-8")
+                data.decode(codec)
                 cut = len(data)
             except UnicodeDecodeError as exc:
-                if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
-                    cut = exc.start
+                if exc.end >= len(data) and exc.start >= len(data) - 3 and codec != "ascii":
+                    cut = exc.start  # perhaps only cut by the block's end
                 else:
                     head = data[: exc.start]
                     line_no += head.count(b"\n")
@@ -101,8 +105,8 @@ def _column_at(path: Path, line_no: int, byte_in_line: int, delimiter: str) -> s
 def resolve_encoding(path: Path, declared: str, delimiter: str = ",") -> str:
     """The Python codec to read ``path`` with, or a SourceError naming where it breaks."""
     if declared in ("gbk", "gb18030"):
-        return "gb18030"
-    bad = _first_bad_utf8(path)
+        return _gbk_encoding(path, declared, delimiter)
+    bad = _first_bad(path, "utf-8")
     if bad is None:
         with path.open("rb") as fh:
             return "utf-8-sig" if fh.read(3) == b"\xef\xbb\xbf" else "utf-8"
@@ -124,6 +128,26 @@ def resolve_encoding(path: Path, declared: str, delimiter: str = ",") -> str:
         str(path), line_no - 1, column, "encoding",
         f"not valid {declared.upper()} (line {line_no} of the file){hint}",
     )
+
+
+def _gbk_encoding(path: Path, declared: str, delimiter: str) -> str:
+    """``gb18030`` for a file of a GBK source, or a SourceError naming where it is not GBK.
+
+    UTF-8 bytes read as GBK turn into mojibake without an error (or into an error that
+    quotes the file's bytes), so a file that is UTF-8 — and not plain ASCII, which both
+    read alike — is refused first.
+    """
+    if _first_bad(path, "utf-8") is None:
+        bad, problem = _first_bad(path, "ascii"), (f"the file is UTF-8, not {declared.upper()}", "set `encoding: "
+                                                    "utf-8` (or `auto`) for this source, or re-export the file as GBK")
+    else:
+        bad, problem = _first_bad(path, "gb18030"), (f"not valid {declared.upper()} (GB18030) nor UTF-8",
+                                                      "re-export the file in the source's encoding")
+    if bad is None:
+        return "gb18030"
+    line_no, byte_in_line = bad
+    raise SourceError(str(path), line_no - 1, _column_at(path, line_no, byte_in_line, delimiter), "encoding",
+                      f"{problem[0]} (line {line_no} of the file): {problem[1]}")
 
 
 def inspect_file(spec: SourceSpec, path: Path) -> LandingFile:
@@ -204,6 +228,10 @@ def _csv_tables(spec: SourceSpec, landing: LandingFile, wanted: list[str], chunk
                 pending, rows = rest.to_batches(), rest.num_rows
     except pa.ArrowInvalid:
         raise _ragged_row_error(spec, landing) from None
+    except UnicodeDecodeError as exc:  # its args hold the undecodable block: the file's content
+        raise SourceError(str(landing.path), None, None, "encoding",
+                          f"not valid {landing.encoding} ({exc.reason}) although checked on arrival: was the file "
+                          "changed while it was read?") from None
     if rows or not yielded:  # a header-only file is one empty chunk with its columns
         yield pa.Table.from_batches(pending, schema=reader.schema).combine_chunks()
 
