@@ -43,9 +43,9 @@ def test_every_readme_command_succeeds_after_a_day_like_the_demos(
 
     from lifecycle.care.loyalty import _insert_entries, post_day
     from lifecycle.care.service import plan_retention
+    from lifecycle.decisioning.service import decide_day
     from lifecycle.protection.customers import customer_row
     from lifecycle.segments.service import label_day
-    from lifecycle.decisioning.service import decide_day
     from lifecycle.store.models import RetentionTask
     from tasks.context import flow_context, reset
 
@@ -70,8 +70,8 @@ def test_every_readme_command_succeeds_after_a_day_like_the_demos(
             _insert_entries(conn, pd.DataFrame([{"entry_key": "adjust:readme", "customer_id": rich, "kind": "adjust",
                                                  "points": 5000, "as_of": AS_OF, "source": "test",
                                                  "reason": "README walk"}]), ctx.clock.now())
-        (elsewhere / "optouts.csv").write_text("customer_ref,channel,opted_out_at\nCUS0000000007,sms,2026-06-30 10:00\n",
-                                              encoding="utf-8")
+        optouts = "customer_ref,channel,opted_out_at\nCUS0000000007,sms,2026-06-30 10:00\n"
+        (elsewhere / "optouts.csv").write_text(optouts, encoding="utf-8")
         (elsewhere / "rm_reply.csv").write_text(f"task_id,status,note\n{replied},contacted,called\n", encoding="utf-8")
         shutil.copy(home / "keyring.json", home / "dev-keyring.json")  # the demo's keyring file name
         with (generated_bank / "landing" / str(AS_OF) / "core_customers.csv").open(encoding="utf-8") as fh:
