@@ -66,23 +66,28 @@ def open_context() -> Context:
     return build_context()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser with every group of :data:`COMMAND_GROUPS` registered."""
+def build_parser(groups_from: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with every group of ``groups_from`` (default :data:`COMMAND_GROUPS`) registered.
+
+    The installed ``bank-lifecycle`` adds the orchestration's ``run`` group
+    (``flows.cli``): the domain's command line knows nothing of Prefect.
+    """
     parser = argparse.ArgumentParser(prog="bank-lifecycle",
                                      description="Operate the bank customer lifecycle platform.",
                                      epilog="exit codes: 0 done, 1 refused or not found, 2 usage error, "
                                      "70 internal error")
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
-    for module in COMMAND_GROUPS:
+    for module in groups_from if groups_from is not None else COMMAND_GROUPS:
         importlib.import_module(module).register(groups)
     return parser
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         groups_from: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (0 done, 1 refused or not found, 2 usage error, 70 a bug)."""
     install_redaction()
-    args = build_parser().parse_args(argv)
+    args = build_parser(groups_from).parse_args(argv)
     handler: Handler = args.handler
     try:
         return handler(args, out or sys.stdout)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lifecycle.cli import main
+from flows.cli import main
 from lifecycle.integration.service import DayResult
 
 AS_OF = date(2026, 6, 30)
@@ -77,7 +77,7 @@ def test_every_readme_command_succeeds_after_a_day_like_the_demos(
         with (generated_bank / "landing" / str(AS_OF) / "core_customers.csv").open(encoding="utf-8") as fh:
             mobile = next(r["mobile"] for r in csv.DictReader(fh) if r["mobile"])
         failed = []
-        for command in _commands():
+        for command in [c for c in _commands() if not c.startswith("run ")]:  # test_run_commands runs those
             local = command.replace("var/generated/n2000-s42-2026-06-30", str(generated_bank)).replace(
                 "var/", f"{home}/")
             local = re.sub(r"^retention update 42 ", f"retention update {task} ", local)

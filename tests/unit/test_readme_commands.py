@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle import cli
+from flows import cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PROGRAM = ".venv/bin/bank-lifecycle "
