@@ -54,6 +54,18 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     return _print(out, "dispatch-outbox", dispatch_outbox_flow())
 
 
+def _groups(args: argparse.Namespace, out: TextIO) -> int:
+    from flows.segments import refresh_groups
+
+    return _print(out, "refresh-groups", refresh_groups(as_of=args.as_of))
+
+
+def _refit(args: argparse.Namespace, out: TextIO) -> int:
+    from flows.segments import refit_models
+
+    return _print(out, "refit-models", refit_models(as_of=args.as_of))
+
+
 def _rotate(args: argparse.Namespace, out: TextIO) -> int:
     from flows.rotate_keys import rotate_master_key
 
@@ -99,6 +111,10 @@ def register(groups: Any) -> None:
     digests.add_argument("--as-of", type=date.fromisoformat, help="the tasks' date (default: today)")
     digests.add_argument("--any-day", action="store_true", help="also on a weekend or public holiday")
     command("dispatch", _dispatch, "send what is due in the outbox")
+    groups_ = command("groups", _groups, "label the latest decided date again and refresh the customer groups")
+    groups_.add_argument("--as-of", type=date.fromisoformat, help="a decided date (default: the latest)")
+    refit = command("refit", _refit, "fit the activity and spend models again on the latest decided date")
+    refit.add_argument("--as-of", type=date.fromisoformat, help="a decided date (default: the latest)")
     rotate = command("rotate-keys", _rotate, "re-wrap every data key under the keyring's active master key")
     rotate.add_argument("--batch-size", type=int, default=10_000, help="data keys per transaction")
     erase = command("erase", _erase, "erase one customer's personal data (audited)")

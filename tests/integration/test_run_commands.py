@@ -49,6 +49,8 @@ def test_every_job_runs_from_the_command_line(prefect_api: None, generated_bank:
         assert "queued" in json.dumps(_run("campaigns", "--on", "2026-07-01", "--no-send"))
         _run("digests", "--as-of", AS_OF, "--any-day")
         _run("dispatch")
+        assert _run("groups")["as_of"] == AS_OF
+        assert _run("refit", "--as-of", AS_OF)["model_fit_id"]
         _run("rotate-keys", "--batch-size", "100")
         _run("erase", "--customer", "CUS0000000003", "--requested-by", "dpo", "--reason", "ticket 7")
         _run("purge", "--today", AS_OF)
