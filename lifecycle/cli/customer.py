@@ -24,7 +24,7 @@ from lifecycle.care.loyalty import ledger_summary
 from lifecycle.cli import open_context
 from lifecycle.cli.customer360 import render_360
 from lifecycle.protection.customers import ProtectionError, check_customer_ref, customer_row
-from lifecycle.protection.reveal import DEFAULT_FIELDS, REVEALABLE, CustomerView, customer_view, find_customers
+from lifecycle.protection.reveal import DEFAULT_FIELDS, REVEALABLE, CustomerView, audited_find, customer_view
 from lifecycle.protection.reveal import reveal as reveal_fields
 
 ASK = object()  # the option was given without a value: read it from stdin or a prompt
@@ -46,6 +46,8 @@ def register(groups: Any) -> None:
     which = find.add_mutually_exclusive_group(required=True)
     which.add_argument("--id-no", nargs="?", const=ASK, help="resident ID number; omit the value to be prompted")
     which.add_argument("--mobile", nargs="?", const=ASK, help="mobile number; omit the value to be prompted")
+    find.add_argument("--reason", required=True, help="why you search (recorded in lookup_audit with your name)")
+    find.add_argument("--actor", help="who searches (default: $USER)")
     find.set_defaults(handler=find_customer)
 
 
@@ -114,8 +116,9 @@ def find_customer(args: argparse.Namespace, out: TextIO) -> int:
     if value is ASK:
         value = read_value(label)
     ctx = open_context()
-    with ctx.engine.connect() as conn:
-        found = find_customers(conn, ctx.keyring, **{label: value})
+    actor = args.actor or os.environ.get("USER") or getpass.getuser()
+    found = audited_find(ctx.engine, ctx.keyring, actor=actor, reason=args.reason, now=ctx.clock.now(),
+                         **{label: value})
     if not found:
         out.write("no customer found\n")
         return 1

@@ -31,7 +31,7 @@ from lifecycle.privacy.fields import decrypt_field
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.protection.customers import ProtectionError, check_text, customer_row
 from lifecycle.store.keystore import KeyStore
-from lifecycle.store.models import Account, Card, Customer, RevealAudit
+from lifecycle.store.models import Account, Card, Customer, LookupAudit, RevealAudit
 
 CUSTOMER_FIELDS = ("name", "id_no", "mobile", "email", "address", "birth_date", "legal_rep_name")
 REVEALABLE = (*CUSTOMER_FIELDS, "card_no")
@@ -86,6 +86,23 @@ def find_customers(conn: Connection, keyring: Keyring, *, id_no: str | None = No
     index = blind_index(keyring, purpose, str(normalised))
     rows = conn.execute(select(Customer.__table__).where(column == index).order_by(Customer.customer_id)).all()
     return [_view(conn, row) for row in rows]
+
+
+def audited_find(engine: Engine, keyring: Keyring, *, actor: str, reason: str, now: datetime,
+                 id_no: str | None = None, mobile: str | None = None) -> list[CustomerView]:
+    """:func:`find_customers`, recorded in ``lookup_audit`` (who, when, why, by what, which customers) in the
+    same transaction: a search by a personal value is as sensitive as a reveal."""
+    if not reason.strip():
+        raise ProtectionError('a search by ID number or mobile needs --reason "…": every search is recorded')
+    with engine.begin() as conn:
+        found = find_customers(conn, keyring, id_no=id_no, mobile=mobile)
+        refs = [v.customer_ref for v in found]
+        ids = [int(r) for r in conn.execute(select(Customer.customer_id).where(
+            Customer.customer_ref.in_(refs))).scalars()] if refs else []
+        conn.execute(insert(LookupAudit).values(at=now, actor=actor[:64], purpose="id_no" if id_no is not None
+                                                else "mobile", matches=len(found), customer_ids=sorted(ids),
+                                                reason=reason[:512]))
+    return found
 
 
 def _audit(engine: Engine, customer_ref: str, fields: list[str], actor: str, reason: str,

@@ -40,6 +40,7 @@ from lifecycle.store.operations import (
     IngestedFile,
     IngestionRun,
     KeyRotation,
+    LookupAudit,
     QuarantinedRow,
     RevealAudit,
 )
@@ -53,5 +54,5 @@ __all__ = [
     "DeliveryAttempt", "HISTORY",
     "ModelFit", "StageTransition", "TierEvent", "DigitalEvent", "Erasure", "Feedback",
     "IdentityConflict", "IngestedFile", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
-    "RelationshipManager", "RetentionTask", "RevealAudit", "SourceLink", "Transaction",
+    "LookupAudit", "RelationshipManager", "RetentionTask", "RevealAudit", "SourceLink", "Transaction",
 ]

@@ -77,6 +77,23 @@ class RevealAudit(Base):
     reason: Mapped[str] = mapped_column(String(512))
 
 
+class LookupAudit(Base):
+    """A search of customers by a personal value (ID number, mobile): who, when, why, by what, what matched.
+
+    The value itself is never stored, not even its blind index.
+    """
+
+    __tablename__ = "lookup_audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(16))  # id_no | mobile
+    matches: Mapped[int]
+    customer_ids: Mapped[list[Any]]
+    reason: Mapped[str] = mapped_column(String(512))
+
+
 class Erasure(Base):
     __tablename__ = "erasures"
 

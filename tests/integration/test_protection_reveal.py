@@ -16,7 +16,7 @@ from lifecycle.protection import reveal as reveal_module
 from lifecycle.protection.customers import ProtectionError
 from lifecycle.protection.erasure import erase_customer
 from lifecycle.settings import get_settings
-from lifecycle.store.models import RevealAudit
+from lifecycle.store.models import Customer, LookupAudit, RevealAudit
 
 
 @pytest.fixture
@@ -109,9 +109,21 @@ def test_find_reads_the_id_number_from_stdin_and_prints_masked_results(
         bank: tuple[Stores, list[Person], list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     _, persons, refs = bank
     monkeypatch.setattr("sys.stdin", io.StringIO(persons[1].id_no.lower() + "\n"))
-    code, text = _run("customer", "find", "--id-no")
+    code, text = _run("customer", "find", "--id-no", "--reason", "caller verification", "--actor", "rm.wang")
     assert code == 0 and refs[1] in text and refs[0] not in text
     assert not [v for v in _plaintexts(persons[1]) if v in text]
+    stores = bank[0]
+    with stores.engine.connect() as conn:  # the search is recorded: who, why, by what, which customer; no value
+        audit = conn.execute(select(LookupAudit.actor, LookupAudit.purpose, LookupAudit.matches,
+                                    LookupAudit.reason, LookupAudit.customer_ids)).all()[-1]
+        wanted = conn.execute(select(Customer.customer_id).where(Customer.customer_ref == refs[1])).scalar_one()
+    assert tuple(audit) == ("rm.wang", "id_no", 1, "caller verification", [wanted])
+
+
+def test_find_without_a_reason_is_a_usage_error(bank: tuple[Stores, list[Person], list[str]]) -> None:
+    with pytest.raises(SystemExit) as done:
+        _run("customer", "find", "--mobile", "13700000000")
+    assert done.value.code == 2
 
 
 def test_find_by_mobile_accepts_the_formatted_forms(bank: tuple[Stores, list[Person], list[str]],
@@ -119,9 +131,9 @@ def test_find_by_mobile_accepts_the_formatted_forms(bank: tuple[Stores, list[Per
     _, persons, refs = bank
     mobile = persons[2].mobile
     monkeypatch.setattr("sys.stdin", io.StringIO(f"+86 {mobile[:3]}-{mobile[3:7]}-{mobile[7:]}\n"))
-    code, text = _run("customer", "find", "--mobile")
+    code, text = _run("customer", "find", "--mobile", "--reason", "caller verification")
     assert code == 0 and refs[2] in text
 
 
 def test_find_says_when_nobody_matches(bank: tuple[Stores, list[Person], list[str]]) -> None:
-    assert _run("customer", "find", "--mobile", "13700000000") == (1, "no customer found\n")
+    assert _run("customer", "find", "--mobile", "13700000000", "--reason", "x") == (1, "no customer found\n")
