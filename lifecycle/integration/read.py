@@ -15,6 +15,7 @@ so their errors are replaced by the reader's own diagnosis.
 from __future__ import annotations
 
 import csv
+import difflib
 import fnmatch
 import hashlib
 import io
@@ -90,8 +91,12 @@ def _near_names(expected: Path) -> str:
     folder = expected.parent
     if not folder.is_dir():
         return f"; the folder {folder.name} does not exist"
-    near = [p.name for p in folder.iterdir() if p.name.lower() == expected.name.lower()]
-    return f"; the folder holds {near[0]!r}: file names are case-sensitive" if near else ""
+    names = [p.name for p in folder.iterdir()]
+    same = [n for n in names if n.lower() == expected.name.lower()]
+    if same:
+        return f"; the folder holds {same[0]!r}: file names are case-sensitive"
+    close = difflib.get_close_matches(expected.name, names, n=1, cutoff=0.8)
+    return f"; the folder holds {close[0]!r}: is it misnamed?" if close else ""
 
 
 def sha256_of(path: Path) -> str:

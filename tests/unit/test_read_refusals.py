@@ -231,3 +231,16 @@ def test_cr_only_line_ends_are_read(tmp_path: Path) -> None:
 def test_check_header_lists_the_configured_columns_present(tmp_path: Path) -> None:
     _write(tmp_path, (b"rm_id,rm_name,branch_code,extra\nR1,x,B01,y\n"))
     assert check_header(RM, inspect_file(RM, locate(RM, tmp_path, AS_OF))) == ["rm_id", "rm_name", "branch_code"]
+
+
+def test_a_latin1_file_is_not_mistaken_for_gbk(tmp_path: Path) -> None:
+    _write(tmp_path, (HEADER + "R1,Müller,B01,x,Zürich,rm-R1\n").encode("latin-1"))
+    e = _refusal(RM, tmp_path)
+    assert (e.row, e.column, e.rule) == (1, "rm_name", "encoding") and "Latin-1" in e.message
+    assert "GBK/GB18030: set" not in e.message
+
+
+def test_a_misnamed_file_is_named_in_the_hint(tmp_path: Path) -> None:
+    _write(tmp_path, (HEADER + ROWS).encode(), "relationship_manager.csv")
+    e = _refusal(RM, tmp_path)
+    assert e.rule == "file_present" and "'relationship_manager.csv'" in e.message
