@@ -52,24 +52,28 @@ def ambiguous_numbers(std: pd.DataFrame) -> list[pd.DataFrame]:
     return out
 
 
-def written_values(raw: pd.DataFrame, spec: SourceSpec) -> list[pd.DataFrame]:
-    """Control characters in any column, formula starts in text columns of ``raw``."""
+def written_values(raw: pd.DataFrame, spec: SourceSpec,
+                   suspects: frozenset[str] = frozenset({"control", "formula"})) -> list[pd.DataFrame]:
+    """Control characters in any column, formula starts in text columns of ``raw``;
+    only the checks in ``suspects`` (what the file's byte scan could not rule out)."""
     out = []
     for source_column, column in spec.columns.items():
-        if source_column not in raw or not raw[source_column].notna().any():
+        if not suspects or source_column not in raw or not raw[source_column].notna().any():
             continue
         values = raw[source_column]
-        control = _matches(values, CONTROL_CHARACTERS)
+        control = _matches(values, CONTROL_CHARACTERS) if "control" in suspects else np.zeros(len(raw), bool)
         if control.any():
             out.append(_failures(raw.loc[control, ROW_ID], "control_characters", column.to))
-        if column.type is ColumnType.STRING:
+        if column.type is ColumnType.STRING and "formula" in suspects:
             formula = _matches(values, FORMULA_START) & ~control
             if formula.any():
                 out.append(_failures(raw.loc[formula, ROW_ID], "formula_injection", column.to))
     return out
 
 
-def row_rule_failures(raw: pd.DataFrame, std: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
-    """Every failure of the stager's own row rules in one chunk."""
-    found = ambiguous_numbers(std) + written_values(raw, spec)
+def row_rule_failures(raw: pd.DataFrame, std: pd.DataFrame, spec: SourceSpec,
+                      suspects: frozenset[str] = frozenset({"control", "formula"})) -> pd.DataFrame:
+    """Every failure of the stager's own row rules in one chunk (``suspects``: see
+    :func:`written_values`)."""
+    found = ambiguous_numbers(std) + written_values(raw, spec, suspects)
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FAILURE_COLUMNS)

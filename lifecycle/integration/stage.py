@@ -22,7 +22,7 @@ import pandas as pd
 from lifecycle.errors import SourceError
 from lifecycle.integration.control import check_row_count
 from lifecycle.integration.quarantine import Released
-from lifecycle.integration.read import ROW_ID, LandingFile, read_chunks
+from lifecycle.integration.read import ROW_ID, WRITTEN_VALUE_RULES, LandingFile, read_chunks
 from lifecycle.integration.row_rules import row_rule_failures
 from lifecycle.integration.sources import SourceSpec
 from lifecycle.integration.standardize import clean_text, standardize
@@ -172,7 +172,8 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         _refuse_table_failures(outcome, spec, landing)
         chunk_failures = pd.concat([outcome.failures[FAILURE_COLUMNS],
                                     _repeated_keys(raw, spec, duplicated, in_file),
-                                    row_rule_failures(raw, std, spec)], ignore_index=True)
+                                    row_rule_failures(raw, std, spec, _suspects(raw, landing))],
+                                   ignore_index=True)
         failures.append(chunk_failures)
         bad = std[ROW_ID].isin(chunk_failures[ROW_ID])
         rejected.append(raw[bad.to_numpy()])
@@ -191,6 +192,14 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         released_ids=tuple(released.quarantine_ids) if released is not None else (),
         superseded_ids=tuple(superseded), origin=released.origin if released is not None else None,
         file_rows=len(in_file))
+
+
+def _suspects(raw: pd.DataFrame, landing: LandingFile) -> frozenset[str]:
+    """The written-value rules to run on a chunk: those the file's byte scan found
+    possible, and all of them for rows released from the quarantine."""
+    if len(raw) and (raw[ROW_ID] < 1).any():
+        return WRITTEN_VALUE_RULES
+    return landing.suspects
 
 
 def _drop_superseded(std: pd.DataFrame, raw: pd.DataFrame, spec: SourceSpec, in_file: np.ndarray,

@@ -119,6 +119,11 @@ def parse_dates(values: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Se
     return parsed, checks.flags(values.index, present, parsed.notna().to_numpy())
 
 
+def _flags(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow result as a numpy array, null as False."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _literal(char: str) -> str:
     return "\\" + char if char == "." else char
 
@@ -148,19 +153,24 @@ def parse_number(values: pd.Series, spec: ColumnSpec, decimal: str = ".", thousa
     the other convention and not the source's is ambiguous (flagged, NA, not read);
     one that fits neither, or is not finite, is not valid.
     """
-    text = nfkc(values).str.strip()
-    present = (text.notna() & (text.fillna("") != "")).to_numpy(dtype=bool)
+    array = pa.array(nfkc(values).str.strip().array)
+    present = _flags(pc.greater(pc.utf8_length(array), 0))
     strict, swapped = number_patterns(decimal, thousands)
-    array = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string())
-    fits = np.asarray(pc.fill_null(pc.match_substring_regex(array, strict), False), dtype=bool)
-    fits_other = np.asarray(pc.fill_null(pc.match_substring_regex(array, swapped), False), dtype=bool)
-    ambiguous = present & ~fits & fits_other
-    plain = text.where(pd.Series(fits, index=text.index))
+    fits = _flags(pc.match_substring_regex(array, strict))
+    ambiguous = np.zeros(len(array), dtype=bool)
+    others = present & ~fits  # rare: only these can be ambiguous
+    if others.any():
+        ambiguous[others] = _flags(pc.match_substring_regex(array.filter(pa.array(others)), swapped))
+    plain = pc.if_else(pa.array(fits), array, pa.scalar(None, array.type))
     if thousands:
-        plain = plain.str.replace(thousands, "", regex=False)
+        plain = pc.replace_substring(plain, thousands, "")
     if decimal != ".":
-        plain = plain.str.replace(decimal, ".", regex=False)
-    number = pd.to_numeric(plain, errors="coerce").astype("float64")
+        plain = pc.replace_substring(plain, decimal, ".")
+    try:
+        parsed = pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:  # a digit string too long for Arrow's parser: read it as Python does
+        parsed = pd.to_numeric(pd.Series(plain.to_pylist()), errors="coerce").to_numpy(dtype=float)
+    number = pd.Series(parsed, index=values.index, dtype="float64")
     valid = fits & np.isfinite(number.fillna(0).to_numpy(dtype=float)) & number.notna().to_numpy()
     number = number.where(valid)
     valid_flag = checks.flags(values.index, present & ~ambiguous, valid)

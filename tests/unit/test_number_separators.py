@@ -7,7 +7,9 @@ files both claim.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, insert
 
 from lifecycle.integration.facts import OwnerIndex
+from lifecycle.integration.read import hash_and_scan
 from lifecycle.integration.row_rules import row_rule_failures
 from lifecycle.integration.sources import ColumnSpec, ColumnType, load_sources
 from lifecycle.integration.standardize import parse_number, standardize
@@ -121,3 +124,19 @@ def test_a_source_key_two_customer_files_share_names_no_owner() -> None:
         assert pd.isna(pd.Series(["C1"]).map(owners)[0])  # claimed by two customers: quarantined
         both = OwnerIndex.of(conn).by_source_key(["core_customers", "card_customers"])
         assert pd.Series(["C3"]).map(both).tolist() == [4]  # the same customer in both: no ambiguity
+
+
+@pytest.mark.parametrize(("row", "found"), [
+    ("R1,Zhang Wei,B01,x,y,rm-R1", set()),
+    ("R1,=1+1,B01,x,y,rm-R1", {"formula"}),
+    ('R1," @SUM(A1)",B01,x,y,rm-R1', {"formula", "quotes"}),
+    ("R1,Zhang\tWei,B01,x,y,+cmd", {"formula"}),
+    ("R1,Zhang\x07Wei,B01,x,y,rm-R1", {"control"}),
+    ("R1,Zhang\x00Wei,B01,x,y,rm-R1", {"control"}),
+])
+def test_the_byte_scan_rules_out_checks_only_when_no_value_can_fail_them(
+        tmp_path: Path, row: str, found: set[str]) -> None:
+    path = tmp_path / "rm.csv"
+    path.write_bytes(("rm_id,rm_name,branch_code,branch_name,city,notify_tag\n" + row + "\n").encode())
+    sha256, suspects = hash_and_scan(path, ",")
+    assert suspects == found and sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
