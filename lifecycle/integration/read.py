@@ -351,7 +351,7 @@ def diagnose_structure(spec: SourceSpec, landing: LandingFile, header: Header) -
                     first_line_of_row, line = line + 1, rows.line_num
                     error = _row_problem(spec, header, row, row_no, first_line_of_row, line, width, path)
                     if error is not None:
-                        return error
+                        return _as_trailer(error, spec) if next(rows, None) is None else error
             except csv.Error as exc:
                 return _reader_error(str(exc), path, row_no + 1, line + 1)
             last = row_no
@@ -359,6 +359,15 @@ def diagnose_structure(spec: SourceSpec, landing: LandingFile, header: Header) -
         csv.field_size_limit(previous_limit)
     return SourceError(path, None, None, "csv_structure",
                        f"malformed CSV after data row {last}: the file cannot be split into rows")
+
+
+def _as_trailer(error: SourceError, spec: SourceSpec) -> SourceError:
+    """A ragged last line is most often a trailer record: say how to declare it."""
+    if error.rule != "csv_structure" or "fields, the header" not in error.message or spec.control is not None:
+        return error
+    return SourceError(error.file, error.row, error.column, error.rule,
+                       f"{error.message} — it is the file's last line: if it is a trailer record, declare it "
+                       "(`control: {kind: trailer, marker: ...}`) in the sources config")
 
 
 def _row_problem(spec: SourceSpec, header: Header, row: list[str], row_no: int, first: int, last: int,

@@ -244,3 +244,9 @@ def test_a_misnamed_file_is_named_in_the_hint(tmp_path: Path) -> None:
     _write(tmp_path, (HEADER + ROWS).encode(), "relationship_manager.csv")
     e = _refusal(RM, tmp_path)
     assert e.rule == "file_present" and "'relationship_manager.csv'" in e.message
+
+
+def test_an_undeclared_trailer_is_named_as_a_likely_trailer(tmp_path: Path) -> None:
+    _write(tmp_path, (HEADER + ROWS + "TRAILER,2\n").encode())
+    e = _refusal(RM, tmp_path)
+    assert (e.row, e.rule) == (3, "csv_structure") and "trailer" in e.message
