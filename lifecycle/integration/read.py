@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -324,11 +324,31 @@ def _check_values(spec: SourceSpec, landing: LandingFile, table: pa.Table, start
                                   "its extracts hold line breaks inside values")
 
 
+class _Window(io.RawIOBase):
+    """The first ``limit`` bytes of a binary file, as a stream (the data before a trailer)."""
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self.raw, self.left = raw, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")[: self.left]
+        n = self.raw.readinto(view) or 0  # type: ignore[attr-defined]
+        self.left -= n
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
 def _open_text(landing: LandingFile) -> IO[str]:
-    """The extract's data as text (before a trailer), for the slow diagnosis scan."""
-    data = landing.path.read_bytes()[: landing.data_bytes] if landing.data_bytes is not None \
-        else landing.path.read_bytes()
-    return io.TextIOWrapper(io.BytesIO(data), encoding=landing.encoding, errors="replace", newline="")
+    """The extract's data as text (before a trailer), streamed, for the slow diagnosis scan."""
+    limit = landing.size if landing.data_bytes is None else landing.data_bytes
+    stream = io.BufferedReader(_Window(landing.path.open("rb"), limit), HASH_BLOCK)
+    return io.TextIOWrapper(stream, encoding=landing.encoding, errors="replace", newline="")
 
 
 def diagnose_structure(spec: SourceSpec, landing: LandingFile, header: Header) -> SourceError:

@@ -139,6 +139,8 @@ class SourceSpec(BaseModel):
         dupes = sorted({t for t in targets if targets.count(t) > 1})
         if dupes:
             raise ValueError(f"source {self.name!r}: several columns map to {dupes}")
+        if self.format == "parquet" and self.control is not None and self.control.kind == "trailer":
+            raise ValueError(f"source {self.name!r}: a Parquet extract has no trailer line; use a control file")
         if self.decimal_separator == self.thousands_separator:
             raise ValueError(f"source {self.name!r}: decimal and thousands separators are both "
                              f"{self.decimal_separator!r}")

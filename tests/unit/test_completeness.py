@@ -159,3 +159,16 @@ def test_a_file_that_grows_while_read_is_refused(tmp_path: Path) -> None:
 def test_separators_that_collide_are_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="separators"):
         _with().model_validate({**FEEDBACK.model_dump(), "decimal_separator": ",", "thousands_separator": ","})
+
+
+def test_a_ragged_row_before_the_trailer_is_named_and_the_trailer_is_not(tmp_path: Path) -> None:
+    body = HEADER + _rows(2) + "FB3,C3,2026-06-01,SURVEY\n" + _rows(1).replace("FB1", "FB4")
+    _write(tmp_path, _trailer(body, 4))
+    with pytest.raises(SourceError) as err:
+        _stage(TRAILER, tmp_path)
+    assert (err.value.row, err.value.rule) == (3, "csv_structure") and "trailer" not in err.value.message
+
+
+def test_a_parquet_source_cannot_declare_a_trailer() -> None:
+    with pytest.raises(ValueError, match="no trailer"):
+        SourceSpec.model_validate({**FEEDBACK.model_dump(), "format": "parquet", "control": {"kind": "trailer"}})
