@@ -80,7 +80,9 @@ def summary(plan: RunPlan, staged: list[StagedSource], status: RunStatus,
     """The run's summary as stored with it and returned by the flow."""
     return {"run_id": plan.run_id, "as_of": plan.as_of.isoformat(), "status": str(status),
             "unchanged_sources": list(plan.unchanged),
-            "sources": {s.spec.name: {"rows_read": s.rows_read, "rows_failed": s.rows_failed} for s in staged},
+            "sources": {s.spec.name: {"rows_read": s.rows_read, "rows_failed": s.rows_failed,
+                                      **({"absent_columns": list(s.file.absent)} if s.file.absent else {})}
+                        for s in staged},
             "loaded": loaded or {}}
 
 

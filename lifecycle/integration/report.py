@@ -10,9 +10,10 @@ Reports carry counts, rule codes and column names only — never values.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -42,6 +43,7 @@ class RunReport:
     error: str | None
     unchanged: list[str]
     sources: list[SourceReport]
+    absent_columns: dict[str, list[str]] = field(default_factory=dict)  # optional columns a file lacked
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def run_report(conn: Connection, run_id: str) -> RunReport:
     files = {f.source: f for f in conn.execute(select(
         IngestedFile.source, IngestedFile.path, IngestedFile.encoding, IngestedFile.rows_read, IngestedFile.rows_loaded,
         IngestedFile.rows_quarantined).where(IngestedFile.run_id == run_id))}
-    staged: dict[str, dict[str, int]] = summary.get("sources", {})
+    staged: dict[str, dict[str, Any]] = summary.get("sources", {})
     sources = []
     for name in dict.fromkeys([*staged, *files]):
         f = files.get(name)
@@ -80,8 +82,10 @@ def run_report(conn: Connection, run_id: str) -> RunReport:
         else:  # the run stopped before recording its files: what staging counted, nothing loaded
             counts = staged[name]
             sources.append(SourceReport(name, "", "", int(counts["rows_read"]), 0, 0, top.get(name, [])))
+    absent = {name: list(counts["absent_columns"]) for name, counts in staged.items()
+              if counts.get("absent_columns")}
     return RunReport(run.run_id, run.as_of, run.status, run.error, list(summary.get("unchanged_sources", [])),
-                     sources)
+                     sources, absent)
 
 
 def render_markdown(report: RunReport, docs_url: str | None) -> str:
@@ -94,6 +98,9 @@ def render_markdown(report: RunReport, docs_url: str | None) -> str:
         top = "; ".join(f"{rule} on {col}: {n}" for rule, col, n in r.top_failures) or "—"
         lines.append(f"| {r.source} | {r.file} | {r.encoding} | {r.rows_read:,} | {r.rows_loaded:,} | "
                      f"{r.rows_quarantined:,} | {top} |")
+    if report.absent_columns:
+        lines += ["", "Optional columns absent from their file (read as empty): " + "; ".join(
+            f"{source}: {', '.join(columns)}" for source, columns in report.absent_columns.items())]
     if docs_url:
         lines += ["", f"Validation details: [Great Expectations Data Docs]({docs_url})"]
     return "\n".join(lines) + "\n"

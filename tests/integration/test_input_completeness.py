@@ -91,3 +91,13 @@ def test_a_day_far_below_the_previous_load_is_refused(bank: Callable[..., object
     assert loaded == [D1] and _count(SourceLink) == 4
     result = bank(D2, {"core_customers.csv": one_row}, core_customers={"volume_tolerance": 0.8})
     assert str(result.status) == "succeeded"  # type: ignore[attr-defined]  # a wider tolerance, for a real drop
+
+
+def test_an_absent_optional_column_loads_and_the_report_says_so(bank: Callable[..., object]) -> None:
+    without_email = "".join(",".join(c for i, c in enumerate(r.rstrip("\n").split(",")) if i != 7) + "\n"
+                            for r in lines("core_customers"))
+    result = bank(D1, {"core_customers.csv": without_email})
+    assert str(result.status) == "succeeded" and _count(Customer) == 4  # type: ignore[attr-defined]
+    assert result.summary["sources"]["core_customers"]["absent_columns"] == ["email"]  # type: ignore[attr-defined]
+    report = result.report.markdown  # type: ignore[attr-defined]
+    assert "Optional columns absent from their file (read as empty): core_customers: email" in report
