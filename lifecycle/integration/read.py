@@ -14,17 +14,14 @@ so their errors are replaced by the reader's own diagnosis.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import difflib
 import fnmatch
 import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -33,8 +30,9 @@ import pyarrow.csv as pacsv
 
 from lifecycle.errors import SourceError
 from lifecycle.integration.control import Control, announced
+from lifecycle.integration.csv_diagnosis import diagnose_structure
 from lifecycle.integration.encoding import resolve_encoding
-from lifecycle.integration.header import UNCONFIGURED, Header, first_line, match_header, split_names
+from lifecycle.integration.header import Header, first_line, match_header, split_names
 from lifecycle.integration.sources import SourceSpec
 
 ROW_ID = "row_id"
@@ -100,10 +98,6 @@ def _near_names(expected: Path) -> str:
         return f"; the folder holds {same[0]!r}: file names are case-sensitive"
     close = difflib.get_close_matches(expected.name, names, n=1, cutoff=0.8)
     return f"; the folder holds {close[0]!r}: is it misnamed?" if close else ""
-
-
-def sha256_of(path: Path) -> str:
-    return hash_and_scan(path, ",")[0]
 
 
 CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -296,7 +290,8 @@ def _csv_tables(spec: SourceSpec, landing: LandingFile, header: Header, wanted: 
                 rest = table.slice(chunk_rows)
                 pending, rows = rest.to_batches(), rest.num_rows
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        raise diagnose_structure(spec, landing, header) from None
+        limit = landing.size if landing.data_bytes is None else landing.data_bytes
+        raise diagnose_structure(spec, landing.path, landing.encoding, limit, header) from None
     if rows or not yielded:  # a header-only file is one empty chunk with its columns
         yield pa.Table.from_batches(pending, schema=reader.schema).combine_chunks()
 
@@ -322,99 +317,3 @@ def _check_values(spec: SourceSpec, landing: LandingFile, table: pa.Table, start
                 raise SourceError(str(landing.path), start + index, name, "csv_structure",
                                   "a quoted value spans lines; set `quoted_newlines: true` for this source if "
                                   "its extracts hold line breaks inside values")
-
-
-class _Window(io.RawIOBase):
-    """The first ``limit`` bytes of a binary file, as a stream (the data before a trailer)."""
-
-    def __init__(self, raw: IO[bytes], limit: int) -> None:
-        self.raw, self.left = raw, limit
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")[: self.left]
-        n = self.raw.readinto(view) or 0  # type: ignore[attr-defined]
-        self.left -= n
-        return n
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
-
-
-def _open_text(landing: LandingFile) -> IO[str]:
-    """The extract's data as text (before a trailer), streamed, for the slow diagnosis scan."""
-    limit = landing.size if landing.data_bytes is None else landing.data_bytes
-    stream = io.BufferedReader(_Window(landing.path.open("rb"), limit), HASH_BLOCK)
-    return io.TextIOWrapper(stream, encoding=landing.encoding, errors="replace", newline="")
-
-
-def diagnose_structure(spec: SourceSpec, landing: LandingFile, header: Header) -> SourceError:
-    """The error for the first row the CSV reader cannot take: a value longer than the
-    limit, a quoted value spanning lines, a quote never closed, or a field count that
-    differs from the header's.
-
-    Arrow's message quotes the row (PII), and its parallel parser does not know the
-    row's number; this slow scan runs only once the file is already refused."""
-    path, width = str(landing.path), len(header.names)
-    limit = max(csv.field_size_limit(), spec.max_field_chars + 1)
-    previous_limit = csv.field_size_limit(limit)
-    try:
-        with _open_text(landing) as fh:
-            rows = csv.reader(fh, delimiter=spec.delimiter, strict=True)
-            next(rows, None)
-            line, row_no = rows.line_num, 0
-            try:
-                for row_no, row in enumerate(rows, start=1):
-                    first_line_of_row, line = line + 1, rows.line_num
-                    error = _row_problem(spec, header, row, row_no, first_line_of_row, line, width, path)
-                    if error is not None:
-                        return _as_trailer(error, spec) if next(rows, None) is None else error
-            except csv.Error as exc:
-                return _reader_error(str(exc), path, row_no + 1, line + 1)
-            last = row_no
-    finally:
-        csv.field_size_limit(previous_limit)
-    return SourceError(path, None, None, "csv_structure",
-                       f"malformed CSV after data row {last}: the file cannot be split into rows")
-
-
-def _as_trailer(error: SourceError, spec: SourceSpec) -> SourceError:
-    """A ragged last line is most often a trailer record: say how to declare it."""
-    if error.rule != "csv_structure" or "fields, the header" not in error.message or spec.control is not None:
-        return error
-    return SourceError(error.file, error.row, error.column, error.rule,
-                       f"{error.message} — it is the file's last line: if it is a trailer record, declare it "
-                       "(`control: {kind: trailer, marker: ...}`) in the sources config")
-
-
-def _row_problem(spec: SourceSpec, header: Header, row: list[str], row_no: int, first: int, last: int,
-                 width: int, path: str) -> SourceError | None:
-    for index, value in enumerate(row):
-        if len(value) > spec.max_field_chars:
-            name = header.names[index] if index < width and not header.names[index].startswith(UNCONFIGURED) \
-                else f"position {index + 1}"
-            return SourceError(path, row_no, name, "field_size", f"a value of {len(value):,} characters exceeds "
-                               f"the source's max_field_chars of {spec.max_field_chars:,}")
-    if last > first and not spec.quoted_newlines:
-        return SourceError(path, row_no, None, "csv_structure",
-                           f"lines {first}-{last}: a quoted value spans lines; set `quoted_newlines: true` "
-                           "for this source if its extracts hold line breaks inside values")
-    if len(row) != width:
-        return SourceError(path, row_no, None, "csv_structure",
-                           f"malformed CSV: line {first} has {len(row)} fields, the header {width}")
-    return None
-
-
-def _reader_error(reason: str, path: str, row_no: int, line: int) -> SourceError:
-    if "field larger than field limit" in reason:
-        return SourceError(path, row_no, None, "field_size", f"line {line}: a value exceeds the size limit")
-    if "unexpected end of data" in reason or "EOF" in reason:
-        return SourceError(path, row_no, None, "csv_structure",
-                           f"malformed CSV: a quote opened on line {line} is never closed")
-    if "NUL" in reason:
-        return SourceError(path, row_no, None, "control_characters", f"line {line} holds a NUL byte")
-    return SourceError(path, row_no, None, "csv_structure",
-                       f"malformed CSV at line {line}: a quote inside a value is not doubled")
