@@ -211,7 +211,7 @@ def read_chunks(spec: SourceSpec, landing: LandingFile, chunk_rows: int,
     header = read_header(spec, landing)
     wanted = list(columns or spec.columns)
     present = [c for c in wanted if c in header.names]
-    tables = _parquet_tables(landing, header, present, chunk_rows) if spec.format == "parquet" \
+    tables = _parquet_tables(spec, landing, header, present, chunk_rows) if spec.format == "parquet" \
         else _csv_tables(spec, landing, header, present, chunk_rows)
     start = 1
     for table in tables:
@@ -228,8 +228,8 @@ def read_chunks(spec: SourceSpec, landing: LandingFile, chunk_rows: int,
         yield frame
 
 
-def _parquet_tables(landing: LandingFile, header: Header, present: list[str], chunk_rows: int,
-                    ) -> Iterator[pa.Table]:
+def _parquet_tables(spec: SourceSpec, landing: LandingFile, header: Header, present: list[str],
+                    chunk_rows: int) -> Iterator[pa.Table]:
     """Parquet row batches as string tables, named as configured (padded names trimmed)."""
     import pyarrow.parquet as pq
 
@@ -240,7 +240,7 @@ def _parquet_tables(landing: LandingFile, header: Header, present: list[str], ch
         yielded = False
         for batch in parquet.iter_batches(batch_size=chunk_rows, columns=[actual[c] for c in present]):
             yielded = True
-            yield _as_strings(pa.Table.from_batches([batch]), present)
+            yield _as_strings(spec, pa.Table.from_batches([batch]), present)
         if not yielded:
             yield pa.table({c: pa.array([], pa.string()) for c in present})
     except (pa.ArrowException, OSError):
@@ -248,9 +248,19 @@ def _parquet_tables(landing: LandingFile, header: Header, present: list[str], ch
                           "the Parquet data cannot be read: the file is damaged or truncated") from None
 
 
-def _as_strings(table: pa.Table, names: list[str]) -> pa.Table:
-    """Every column as text, as a CSV of the same data would hold it (dates ISO, numbers plain)."""
-    return pa.table([pc.cast(column, pa.string()) for column in table.columns], names=names)
+def _as_strings(spec: SourceSpec, table: pa.Table, names: list[str]) -> pa.Table:
+    """Every column as text, as the source's CSV would hold it: a date or timestamp in the
+    column's first configured format, numbers plain."""
+    columns = []
+    for name, column in zip(names, table.columns, strict=True):
+        formats = spec.columns[name].format
+        if formats and (pa.types.is_timestamp(column.type) or pa.types.is_date(column.type)):
+            zone = column.type.tz if pa.types.is_timestamp(column.type) else None
+            stamps = pc.cast(column, pa.timestamp("s", zone), safe=False)  # the formats have whole seconds
+            columns.append(pc.strftime(stamps, format=formats[0]))
+        else:
+            columns.append(pc.cast(column, pa.string()))
+    return pa.table(columns, names=names)
 
 
 def _data_input(landing: LandingFile) -> str | pa.NativeFile:

@@ -250,3 +250,21 @@ def test_an_undeclared_trailer_is_named_as_a_likely_trailer(tmp_path: Path) -> N
     _write(tmp_path, (HEADER + ROWS + "TRAILER,2\n").encode())
     e = _refusal(RM, tmp_path)
     assert (e.row, e.rule) == (3, "csv_structure") and "trailer" in e.message
+
+
+def test_parquet_dates_and_times_are_read_in_the_configured_format(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    spec = SOURCES["card_customers"].model_copy(update={"format": "parquet", "path": "{as_of}/cards.parquet"})
+    folder = tmp_path / str(AS_OF)
+    folder.mkdir()
+    pq.write_table(pa.table({
+        "CARD_CUST_ID": ["K1"], "CUST_NM": ["王伟"], "CARD_NO": ["6228480402564890018"],
+        "BIRTH_DT": pa.array([date(1990, 1, 31)], pa.date32()), "CREDIT_LIMIT": pa.array([1234500], pa.int64()),
+        "CARD_OPEN_DT": pa.array([date(2020, 1, 2)], pa.date32()),
+        "UPD_TS": pa.array([datetime(2026, 1, 1, 8, 30)], pa.timestamp("us"))}), folder / "cards.parquet")
+    frame = pd.concat(list(read_chunks(spec, inspect_file(spec, locate(spec, tmp_path, AS_OF)), chunk_rows=5)))
+    row = frame.iloc[0]
+    assert (row["BIRTH_DT"], row["CARD_OPEN_DT"], row["UPD_TS"], row["CREDIT_LIMIT"]) == (
+        "19900131", "2020/01/02", "20260101083000", "1234500")
+    assert row["CERT_NO"] is None  # optional, absent
