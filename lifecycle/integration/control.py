@@ -11,7 +11,8 @@ config):
   the checksum taken over the whole extract.
 
 Without control totals three checks still stand: ``min_rows`` (default 1: a
-header-only or empty extract is refused), ``stable_seconds`` (a file modified
+header-only or empty extract is refused; with control totals the source's own
+count decides), ``stable_seconds`` (a file modified
 more recently than that is still being written) and ``volume_tolerance`` (the
 row count may not differ from the previous load of the source by more than that
 share). Every refusal names the file and its rule; none quotes the file's content.
@@ -136,12 +137,13 @@ def check_stable(spec: SourceSpec, path: Path, now: datetime) -> None:
 
 
 def check_row_count(spec: SourceSpec, path: Path, rows: int, control: Control | None) -> None:
-    """The data rows read against the control totals and the source's minimum."""
+    """The data rows read against the control totals, or (without them) the source's
+    minimum: a source that announces zero rows in its trailer vouches for an empty day."""
     if control is not None and rows != control.rows:
         raise SourceError(str(path), None, None, "control_row_count",
                           f"the control totals announce {control.rows:,} rows, the file holds {rows:,}: "
                           "the extract is incomplete or has extra rows; nothing of the day was loaded")
-    if rows < spec.min_rows:
+    if control is None and rows < spec.min_rows:  # control totals are the source's own word
         what = "only a header" if rows == 0 else f"{rows:,} rows"
         raise SourceError(str(path), None, None, "min_rows",
                           f"the extract holds {what}, fewer than the source's min_rows of {spec.min_rows:,}: "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from lifecycle.errors import ConfigError, LifecycleError
@@ -74,7 +74,7 @@ def plan_day(ctx: IntegrationContext, as_of: date, only: list[str] | None = None
             continue
         path = extract_sql(spec, landing_dir, as_of) if spec.sql else locate(spec, landing_dir, as_of)
         if not spec.sql:  # an SQL extract was written just now, by this run
-            check_stable(spec, path, ctx.clock.now())
+            check_stable(spec, path, datetime.now(UTC))  # file times are wall-clock times
         landing = inspect_file(spec, path, landing_dir, as_of)
         if landing.absent:
             log.warning("source %s: optional column(s) %s absent from %s; read as empty", name,

@@ -172,3 +172,8 @@ def test_a_ragged_row_before_the_trailer_is_named_and_the_trailer_is_not(tmp_pat
 def test_a_parquet_source_cannot_declare_a_trailer() -> None:
     with pytest.raises(ValueError, match="no trailer"):
         SourceSpec.model_validate({**FEEDBACK.model_dump(), "format": "parquet", "control": {"kind": "trailer"}})
+
+
+def test_a_trailer_announcing_no_rows_vouches_for_an_empty_day(tmp_path: Path) -> None:
+    _write(tmp_path, _trailer(HEADER, 0))
+    assert _stage(_with(control=ControlTotals(kind="trailer"), min_rows=1), tmp_path) == 0
