@@ -1,7 +1,9 @@
-"""Flows that reach people: RM digests and the outbox dispatcher.
+"""Flows that reach people: RM digests, care campaigns and the outbox dispatcher.
 
 ``rm-digests`` (09:00 on working days): one digest per relationship manager (or
 branch queue) for the latest decided date, written to the outbox and sent.
+``care-campaigns`` (08:30 every day): the day's greetings and loyalty messages to
+customers (see lifecycle/care/campaigns.py), queued and sent.
 ``dispatch-outbox`` (every few minutes, one at a time): sends whatever is due —
 retries with back-off, never in quiet hours, never twice.
 """
@@ -13,9 +15,10 @@ from datetime import date
 import holidays
 from prefect import flow, get_run_logger
 
+from lifecycle.care.campaigns import CAMPAIGNS, kind_of, plan_campaigns
 from lifecycle.care.digests import enqueue_digests
 from lifecycle.clock import bank_today, previous_day
-from tasks.care import dispatch_outbox, publish_delivery, publish_digests
+from tasks.care import dispatch_outbox, publish_campaigns, publish_delivery, publish_digests
 from tasks.context import flow_context
 from tasks.steps import PrefectSteps
 
@@ -44,6 +47,31 @@ def rm_digests(as_of: date | None = None, working_days_only: bool = True) -> dic
     sent = steps("dispatch", dispatch_outbox, ctx, ["rm_digest"])
     return {"enqueued": digests.enqueued, "assignees": len(digests.assignees), "sent": sent.sent,
             "retried": sent.retried, "failed": sent.failed}
+
+
+@flow(name="care-campaigns", log_prints=False, persist_result=False)
+def care_campaigns(on: date | None = None, send: bool = True) -> dict[str, object]:
+    """Queue the day's greetings and loyalty messages to customers, then send what is due.
+
+    Birthdays (solar or lunar), the configured festivals, account anniversaries, tier upgrades of the
+    latest decisions, and on the monthly day the tier offers and points statements: only with consent
+    for the channel, within the frequency cap, never in quiet hours, each occasion once.
+
+    Args:
+        on: the day the greetings are for (default: today in Asia/Shanghai).
+        send: dispatch the queued care messages right away (otherwise dispatch-outbox sends them).
+    """
+    ctx = flow_context()
+    day = on or bank_today(ctx.clock)
+    steps = PrefectSteps(after={"campaigns": publish_campaigns, "dispatch": publish_delivery})
+    planned = steps("campaigns", plan_campaigns, ctx, day)
+    out: dict[str, object] = {"queued": sum(planned.queued.values()), "festival": planned.festival,
+                              "suppressed": sum(sum(v.values()) for v in planned.suppressed.values())}
+    if send:
+        sent = steps("dispatch", dispatch_outbox, ctx, [kind_of(c) for c in CAMPAIGNS])
+        out.update(sent=sent.sent, retried=sent.retried, failed=sent.failed, withheld=sent.withheld,
+                   quiet_hours=sent.quiet)
+    return out
 
 
 @flow(name="dispatch-outbox", log_prints=False, persist_result=False)

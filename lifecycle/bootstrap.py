@@ -11,7 +11,9 @@ seconds to start) is opened only by what validates.
 Building a context checks, it never changes: the main database's schema must
 be at the code's head revision and the key store must have its tables —
 otherwise a clear error says to run ``bank-lifecycle db upgrade``
-(:func:`upgrade_stores`). Log redaction of PII is installed on every build.
+(:func:`upgrade_stores`). A SQLite file that does not exist is refused, not
+created, and a database that cannot be reached is one line naming it and its
+setting. Log redaction of PII is installed on every build.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from sqlalchemy import Engine
 from lifecycle.care.config import CareRuleSet, load_care_rules
 from lifecycle.clock import Clock, SystemClock
 from lifecycle.decisioning.rules import RuleSet, load_rules
-from lifecycle.errors import KeyringError
+from lifecycle.errors import ConfigError, KeyringError
 from lifecycle.integration.ports import QualityGate
 from lifecycle.integration.sources import SourcesConfig, load_sources
 from lifecycle.privacy.keyring import Keyring, load_keyring
 from lifecycle.privacy.redaction import install_redaction
+from lifecycle.segments.config import LabelRuleSet, load_label_rules
 from lifecycle.settings import Settings, get_settings
-from lifecycle.store.db import check_schema, make_engine, upgrade
+from lifecycle.store.db import check_schema, make_engine, missing_sqlite_file, reaching, upgrade
 from lifecycle.store.keystore import KeyStore
 
 KeyringSource = Keyring | Callable[[], Keyring]
@@ -76,6 +79,10 @@ class Context:
     def care_rules(self) -> CareRuleSet:
         return self._care_rules or load_care_rules(self.settings.care_rules_file)
 
+    @cached_property
+    def label_rules(self) -> LabelRuleSet:
+        return load_label_rules(self.settings.labels_file)
+
     @property
     def partitions(self) -> int:
         return self.settings.partitions
@@ -113,13 +120,45 @@ def build_context(settings: Settings | None = None, *, engine: Engine | None = N
     """
     install_redaction()
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.resolved_database_url)
-    keystore = keystore or KeyStore(make_engine(settings.resolved_keystore_url))
+    engine = engine or _open(settings, settings.resolved_database_url, "database_url", check)
     if check:
-        check_schema(engine)
-        keystore.check_schema()
+        with reaching(engine, "LIFECYCLE_DATABASE_URL"):
+            check_schema(engine)
+    keystore = keystore or KeyStore(_open(settings, settings.resolved_keystore_url, "keystore_url", check))
+    if check:
+        with reaching(keystore.engine, "LIFECYCLE_KEYSTORE_URL"):
+            keystore.check_schema()
     return Context(settings, engine, keystore, sources or load_sources(settings.sources_file),
                    clock or SystemClock(), keyring, gate, rules, care_rules)
+
+
+def _open(settings: Settings, url: str, field: str, check: bool) -> Engine:
+    """An engine for ``url`` (the setting ``field``); with ``check``, only onto an existing SQLite file."""
+    if check:
+        refuse_a_new_sqlite_file(settings, url, field)
+    return make_engine(url)
+
+
+def refuse_a_new_sqlite_file(settings: Settings, url: str, field: str) -> None:
+    """Refuse to open a SQLite database that does not exist: opening would create an empty one.
+
+    Run from another folder with the default home (``./var``), a command would
+    otherwise make a new, empty ``var/`` there and answer "no customer". The
+    message names the file and the setting that led to it.
+    """
+    path = missing_sqlite_file(url)
+    if path is None:
+        return
+    variable = f"LIFECYCLE_{field.upper()}"
+    fix = ("set LIFECYCLE_HOME to the platform's home folder (the demo's is var/ in its checkout), or run "
+           "`bank-lifecycle db upgrade` to create a new one there")
+    if field in settings.model_fields_set:
+        why, fix = f"{variable} names it", f"correct {variable}, or run `bank-lifecycle db upgrade` to create it"
+    elif "home" in settings.model_fields_set:
+        why = f"{variable} is not set, so it is under LIFECYCLE_HOME={settings.home}"
+    else:
+        why = f"neither {variable} nor LIFECYCLE_HOME is set, so it is under ./var of the current folder"
+    raise ConfigError(f"no database at {path.resolve()} ({why}): {fix}")
 
 
 def upgrade_stores(settings: Settings | None = None) -> tuple[str, str]:
@@ -131,8 +170,10 @@ def upgrade_stores(settings: Settings | None = None) -> tuple[str, str]:
     engine = make_engine(settings.resolved_database_url)
     keystore = KeyStore(make_engine(settings.resolved_keystore_url))
     try:
-        upgrade(engine)
-        keystore.create_schema()
+        with reaching(engine, "LIFECYCLE_DATABASE_URL"):
+            upgrade(engine)
+        with reaching(keystore.engine, "LIFECYCLE_KEYSTORE_URL"):
+            keystore.create_schema()
         return (engine.url.render_as_string(hide_password=True),
                 keystore.engine.url.render_as_string(hide_password=True))
     finally:

@@ -13,12 +13,18 @@ import importlib
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from lifecycle.errors import ConfigError
+
+ENV_PREFIX = "LIFECYCLE_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LIFECYCLE_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     home: Path = Field(default=Path("var"), description="working folder for the embedded default")
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite file under home")
@@ -35,12 +41,26 @@ class Settings(BaseSettings):
     rules_file: Path | None = Field(default=None, description="decision rules YAML; default: the packaged one")
     care_rules_file: Path | None = Field(default=None, description="care rules YAML (retention, entitlements, "
                                          "digests, dispatcher); default: the packaged one")
+    labels_file: Path | None = Field(default=None, description="labels and customer groups YAML; default: the "
+                                     "packaged one")
     notify_config: Path | None = Field(default=None, description="apprise YAML of the notification channels "
                                        "(kept by the platform team, outside the repository); without it messages "
                                        "wait in the outbox")
     notify_timeout: float = Field(default=10.0, gt=0, le=300, description="seconds per send")
     partitions: int = Field(default=2, ge=1, le=1024, description="customer partitions features and decisions "
                             "are computed in (parallel tasks in the flows)")
+
+    @field_validator("database_url", "keystore_url")
+    @classmethod
+    def _a_sqlalchemy_url(cls, value: str) -> str:
+        if value:
+            try:
+                make_url(value)
+            except ArgumentError:
+                # the URL itself is never quoted: it may hold a password
+                raise ValueError("not a SQLAlchemy URL (dialect+driver://user:password@host/database, "
+                                 "or sqlite:///path)") from None
+        return value
 
     @property
     def resolved_database_url(self) -> str:
@@ -78,6 +98,24 @@ def packaged_suites_dir() -> Path:
     return Path(module.__file__).resolve().parent
 
 
+def describe_invalid(exc: ValidationError) -> str:
+    """One line naming each bad setting's variable, what it must be and what it is for.
+
+    The values are never quoted: a setting may hold a password or a keyring.
+    """
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        described = Settings.model_fields[field].description if field in Settings.model_fields else None
+        problem = f"{ENV_PREFIX}{field.upper()}: {error['msg'].removeprefix('Value error, ')}"
+        problems.append(f"{problem} ({described})" if described else problem)
+    return "invalid setting " + "; ".join(problems) + " — fix the variable or unset it for the default"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of the environment; a bad value ends in a :class:`ConfigError` naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(describe_invalid(exc)) from None

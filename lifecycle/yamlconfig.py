@@ -7,6 +7,7 @@ a ConfigError naming the file and the field, never a traceback.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,3 +32,14 @@ def load_yaml_model(file: Path, model: type[Model], what: str) -> Model:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{what} {file}: {problems}") from None
+
+
+def load_versioned(file: Path, model: type[Model], what: str) -> tuple[Model, str]:
+    """``file`` as ``model``, and its version ``<name>@<first 12 hex of the file's SHA-256>``
+    (the model has a ``name``): any edit of the file is a new version."""
+    loaded = load_yaml_model(file, model, what)
+    try:
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+    except OSError as exc:  # pragma: no cover - read just above
+        raise ConfigError(f"{what} {file}: {exc}") from None
+    return loaded, f"{getattr(loaded, 'name', what)}@{digest}"

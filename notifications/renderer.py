@@ -25,14 +25,29 @@ from lifecycle.errors import ConfigError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FALLBACK_LOCALE = "en"
+TIERS = {"zh_CN": {"mass": "大众客户", "affluent": "财富客户", "high_value": "贵宾客户",
+                   "private_banking": "私人银行客户"},
+         "en": {"mass": "Classic", "affluent": "Wealth", "high_value": "Premier", "private_banking": "Private Banking"}}
+OFFERS = {"zh_CN": {"private_dining": "私享晚宴", "airport_lounge": "机场贵宾厅", "wealth_seminar": "财富管理讲座",
+                    "cashback_week": "刷卡返现周"},
+          "en": {"private_dining": "a private dining evening", "airport_lounge": "airport lounge access",
+                 "wealth_seminar": "a wealth management seminar", "cashback_week": "a cashback week on card spending"}}
 LABELS: dict[str, dict[str, dict[str, str]]] = {
     "zh_CN": {
         "trigger": {"complaint": "投诉跟进", "stage_entered": "生命周期变化", "value_downgrade": "价值层级下降",
                     "low_p_active": "活跃概率低", "rm_assignment": "待分配客户经理"},
         "action": {"call": "电话回访", "rate_offer": "利率优惠", "fee_waiver": "费用减免",
                    "advisor_meeting": "理财顾问面谈", "complaint_follow_up": "投诉处理", "assign_rm": "分配客户经理"},
+        "festival": {},
+        "festival_wish": {"春节": "新春快乐、阖家幸福", "元宵节": "元宵安康、团圆美满", "端午节": "端午安康",
+                          "中秋节": "中秋快乐、花好月圆", "国庆节": "国庆快乐"},
+        "tier": TIERS["zh_CN"], "offer": OFFERS["zh_CN"],
     },
-    "en": {"trigger": {}, "action": {}},
+    "en": {"trigger": {}, "action": {}, "festival_wish": {},
+           "festival": {"春节": "the Spring Festival", "元宵节": "the Lantern Festival",
+                        "端午节": "the Dragon Boat Festival",
+                        "中秋节": "the Mid-Autumn Festival", "国庆节": "National Day"},
+           "tier": TIERS["en"], "offer": OFFERS["en"]},
 }
 
 

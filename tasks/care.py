@@ -10,8 +10,12 @@ from __future__ import annotations
 from prefect.artifacts import create_markdown_artifact
 
 from lifecycle.bootstrap import Context
+from lifecycle.care.campaigns import CampaignResult
+from lifecycle.care.consent import withheld
 from lifecycle.care.digests import DigestResult
+from lifecycle.care.loyalty import LedgerResult
 from lifecycle.care.outbox import DispatchSummary, dispatch
+from lifecycle.care.sending import CustomerContexts
 from lifecycle.care.service import RetentionResult
 from lifecycle.errors import ConfigError
 from notifications.apprise_notifier import AppriseNotifier
@@ -26,11 +30,43 @@ def notifier_of(ctx: Context) -> AppriseNotifier:
     return AppriseNotifier(config, timeout=ctx.settings.notify_timeout)
 
 
+def renderer_of(ctx: Context) -> TemplateRenderer:
+    """Templates, with customer contexts opened in the send step (the keyring is read on the first one)."""
+    return TemplateRenderer(decrypt=CustomerContexts(ctx.engine, ctx.keystore, lambda: ctx.keyring,
+                                                     ctx.care_rules.rules.campaigns.signature))
+
+
 def dispatch_outbox(ctx: Context, kinds: list[str] | None = None) -> DispatchSummary:
-    """Send what is due through the configured channels (a task of the flows)."""
+    """Send what is due through the configured channels (a task of the flows); care messages of
+    customers who opted out meanwhile are withdrawn instead."""
     rules = ctx.care_rules.rules
-    return dispatch(ctx.engine, ctx.clock, notifier_of(ctx), TemplateRenderer(), rules.dispatcher,
-                    rules.quiet_hours, kinds=kinds)
+    return dispatch(ctx.engine, ctx.clock, notifier_of(ctx), renderer_of(ctx), rules.dispatcher,
+                    rules.quiet_hours, kinds=kinds, withhold=withheld)
+
+
+def publish_campaigns(result: CampaignResult) -> None:
+    keys = sorted(set(result.planned) | set(result.suppressed))
+    lines = [f"# Care campaigns {result.day}", "",
+             f"Festival: {result.festival or 'none'}; tiers from the decisions of {result.decided_as_of or '-'}; "
+             f"held for the end of quiet hours: {result.deferred_quiet_hours:,}.", "",
+             "| campaign / channel | planned | queued | already queued | no consent | opted out | over the cap |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for k in keys:
+        why = result.suppressed.get(k, {})
+        lines.append(f"| {k} | {result.planned.get(k, 0):,} | {result.queued.get(k, 0):,} | "
+                     f"{result.already_queued.get(k, 0):,} | {why.get('no_consent', 0):,} | "
+                     f"{why.get('opted_out', 0):,} | {why.get('frequency_cap', 0):,} |")
+    create_markdown_artifact(markdown="\n".join(lines) + "\n", key="care-campaigns",
+                             description=f"Care messages planned, queued and suppressed, {result.day}")
+
+
+def publish_ledger(result: LedgerResult) -> None:
+    lines = [f"# Loyalty points {result.as_of}", "", f"Earned {result.earned_points:,} points in "
+             f"{result.earned_entries:,} entries; expired {result.expired_points:,} in {result.expired_entries:,}.",
+             "", "| earned on | points |", "|---|---:|"]
+    lines += [f"| {k} | {v:,} |" for k, v in sorted(result.by_source.items())]
+    create_markdown_artifact(markdown="\n".join(lines) + "\n", key="loyalty-ledger",
+                             description=f"Points earned and expired, {result.as_of}")
 
 
 def publish_retention(result: RetentionResult) -> None:
@@ -53,7 +89,8 @@ def publish_digests(result: DigestResult) -> None:
 def publish_delivery(summary: DispatchSummary) -> None:
     lines = ["# Delivery", "", "Quiet hours: nothing sent." if summary.quiet else
              f"Claimed {summary.claimed:,}; sent {summary.sent:,}; retried {summary.retried:,}; "
-             f"failed {summary.failed:,}; lost lease {summary.lost_lease:,}.", "",
+             f"failed {summary.failed:,}; lost lease {summary.lost_lease:,}; withdrawn (opted out) "
+             f"{summary.withheld:,}.", "",
              "| kind / channel | outcome | messages |", "|---|---|---:|"]
     lines += [f"| {kind} | {outcome} | {n:,} |" for kind, counts in sorted(summary.by_kind.items())
               for outcome, n in sorted(counts.items())]

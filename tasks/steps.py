@@ -9,8 +9,8 @@ UI tells the runs apart. Policies per kind:
   exponential backoff and jitter — but only for errors that may pass:
   a :class:`~lifecycle.errors.LifecycleError` (bad input, bad configuration, a
   refused gate) is deterministic and fails at once, with its message.
-* **Steps inside the day's transaction** (``load-customers``, ``load-facts``)
-  never retry on their own: their enclosing ``load`` is retried as a whole,
+* **Steps inside the day's transaction** (``register-files``, ``load-customers``,
+  ``load-facts``, ``record-history``) never retry on their own: their enclosing ``load`` is retried as a whole,
   in a new transaction.
 * **Every step has a timeout.**
 * **A deliberate refusal logs its message, not a traceback** (:class:`QuietRefusals`).
@@ -54,8 +54,10 @@ POLICIES: dict[str, TaskPolicy] = {
     "record-refusal": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
     "record-failure": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
     "load": TaskPolicy(retries=2, timeout_seconds=6 * HOUR, backoff_seconds=30.0),
+    "register-files": TaskPolicy(timeout_seconds=HOUR),  # inside the day's transaction: ``load`` retries
     "load-customers": TaskPolicy(timeout_seconds=4 * HOUR),
     "load-facts": TaskPolicy(timeout_seconds=4 * HOUR),
+    "record-history": TaskPolicy(timeout_seconds=HOUR),
     "report": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
     "finish-run": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
     "plan-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
@@ -63,6 +65,8 @@ POLICIES: dict[str, TaskPolicy] = {
     "fit-models": TaskPolicy(retries=2, timeout_seconds=HOUR),
     "decide": TaskPolicy(retries=2, timeout_seconds=2 * HOUR),
     "finish-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
+    "labels": TaskPolicy(retries=2, timeout_seconds=HOUR),
+    "management-report": TaskPolicy(retries=2, timeout_seconds=0.25 * HOUR),
 }
 DEFAULT_POLICY = TaskPolicy(retries=2)
 JITTER = 0.5  # each delay varies by up to ±50 %, so retries of parallel runs do not align

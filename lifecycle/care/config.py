@@ -7,13 +7,12 @@ retention task. A bad file is refused at load naming the file and the key.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lifecycle.yamlconfig import load_yaml_model
+from lifecycle.yamlconfig import load_versioned
 
 DEFAULT_CARE_FILE = Path(__file__).resolve().parents[1] / "config" / "care.yaml"
 VALUE_TIERS = ("mass", "affluent", "high_value", "private_banking")
@@ -109,6 +108,76 @@ class DispatcherRules(Frozen):
     jitter: float = Field(default=0.3, ge=0, le=1)
 
 
+class Festival(Frozen):
+    """A festival greeting: a day of the ``holidays`` package's China calendar (by its zh_CN name,
+    the first day of the holiday) or a lunar date (``month-day``)."""
+
+    name: str
+    holiday: str | None = None
+    lunar: str | None = Field(default=None, pattern=r"^\d{1,2}-\d{1,2}$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Festival:
+        if (self.holiday is None) == (self.lunar is None):
+            raise ValueError(f"festival {self.name}: give exactly one of holiday or lunar")
+        return self
+
+
+class Campaign(Frozen):
+    enabled: bool = True
+    channel: str = Field(default="sms", max_length=16)
+    priority: int = Field(default=5, ge=1, le=9, description="1 first: when the frequency cap bites, the "
+                          "lower numbers are kept")
+    template: str = Field(pattern=r"^[a-z][a-z0-9_]{1,47}$")
+
+
+class Campaigns(Frozen):
+    birthday: Campaign
+    festival: Campaign
+    festivals: list[Festival] = Field(min_length=1)
+    anniversary: Campaign
+    anniversary_min_years: int = Field(default=1, ge=1)
+    tier_upgrade_days: int = Field(default=7, ge=1, le=31, description="upgrades decided this many days back "
+                                   "are still congratulated (the latest one per customer)")
+    tier_upgrade: Campaign
+    loyalty_offer: Campaign
+    points_statement: Campaign
+    monthly_day: int = Field(default=1, ge=1, le=28, description="day of the month of offers and statements")
+    frequency_cap_messages: int = Field(default=2, ge=1)
+    frequency_cap_days: int = Field(default=7, ge=1)
+    route: tuple[str, ...] = ("customer-gateway",)
+    default_language: Literal["zh_CN", "en"] = "zh_CN"
+    signature: dict[str, str] = Field(default_factory=lambda: {"zh_CN": "本行", "en": "Your bank"},
+                                      description="the bank's name as greetings sign it, per language")
+
+
+class Earning(Frozen):
+    """Points per CNY spent, by kind of spending, times the tier's multiplier (rounded down)."""
+
+    per_cny: dict[str, float]
+    tier_multiplier: dict[Tier, float]
+
+
+class Loyalty(Frozen):
+    starts_on: str = Field(default="2026-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    earning: Earning
+    late_days: int = Field(default=35, ge=0, le=400, description="transactions delivered up to this many days "
+                           "late still earn")
+    expiry_months: int = Field(default=24, ge=1, le=120)
+    offers: dict[Tier, tuple[str, ...]]
+    rewards: dict[str, int] = Field(description="reward code -> its cost in points")
+    statement_entries: int = Field(default=10, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _positive(self) -> Loyalty:
+        bad = [k for k, v in self.rewards.items() if v <= 0]
+        if bad:
+            raise ValueError(f"rewards cost a positive number of points: {', '.join(bad)}")
+        if any(v < 0 for v in self.earning.per_cny.values()):
+            raise ValueError("earning rates are not negative")
+        return self
+
+
 class CareRules(Frozen):
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,30}$")
     retention: RetentionRules
@@ -116,6 +185,8 @@ class CareRules(Frozen):
     digests: DigestRules = Field(default_factory=DigestRules)
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     dispatcher: DispatcherRules = Field(default_factory=DispatcherRules)
+    campaigns: Campaigns
+    loyalty: Loyalty
 
 
 class CareRuleSet:
@@ -128,5 +199,5 @@ class CareRuleSet:
 
 def load_care_rules(path: Path | str | None = None) -> CareRuleSet:
     file = Path(path) if path else DEFAULT_CARE_FILE
-    rules = load_yaml_model(file, CareRules, "care rules file")
-    return CareRuleSet(rules, f"{rules.name}@{hashlib.sha256(file.read_bytes()).hexdigest()[:12]}")
+    rules, version = load_versioned(file, CareRules, "care rules file")
+    return CareRuleSet(rules, version)

@@ -72,6 +72,7 @@ def enqueue_digests(ctx: CareContext, day: date) -> DigestResult:
         notify_tags: dict[str, str] = {str(r[0]): str(r[1]) for r in rms if r[1]}
         names: dict[str, str] = {str(r[0]): str(r[2]) for r in rms}
         not_before = to_machine_time(next_allowed(ctx.clock.bank_now(), rules.quiet_hours))
+        held = not_before > ctx.clock.now()
         messages = []
         listed = 0
         for assignee, mine in tasks.groupby("assignee"):
@@ -86,7 +87,7 @@ def enqueue_digests(ctx: CareContext, day: date) -> DigestResult:
                 message_key=f"{KIND}:{assignee}:{day.isoformat()}", kind=KIND, channel=rules.digests.channel,
                 route=_route(str(assignee), notify_tags, rules.digests.branch_queue_team), template=KIND,
                 locale=rules.digests.locale, recipient=str(assignee)[:32], as_of=day, not_before=not_before,
-                context=context))
+                context=context, held_for_quiet_hours=held))
         added = enqueue(conn, messages, ctx.clock.now())
     return DigestResult(day, added, [m.recipient for m in messages], listed)
 

@@ -36,7 +36,7 @@ import json
 import random
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -73,6 +73,7 @@ class NewMessage:
     context: dict[str, Any] | None = None
     context_enc: bytes | None = None
     customer_id: int | None = None
+    held_for_quiet_hours: bool = False  # queued in quiet hours: waits for their end
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class DispatchSummary:
     retried: int = 0
     failed: int = 0
     lost_lease: int = 0
+    withheld: int = 0  # cancelled at the last moment: the customer opted out or was erased
     quiet: bool = False  # quiet hours: nothing was sent
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)  # "kind/channel" -> outcome -> messages
     queued: dict[str, int] = field(default_factory=dict)  # "kind/channel" -> messages still waiting afterwards
@@ -121,6 +123,7 @@ def enqueue(conn: Connection, messages: Sequence[NewMessage], now: datetime) -> 
              "template": m.template, "locale": m.locale, "recipient": m.recipient, "as_of": m.as_of,
              "not_before": m.not_before, "context": json.dumps(m.context, ensure_ascii=False) if m.context else None,
              "context_enc": m.context_enc, "customer_id": m.customer_id, "status": OutboxStatus.PENDING,
+             "held_for_quiet_hours": m.held_for_quiet_hours,
              "attempts": 0, "created_at": now} for m in messages]
     dialect: Any = {"sqlite": sqlite, "postgresql": postgresql}[conn.dialect.name]
     stmt = dialect.insert(OUTBOX_TABLE).on_conflict_do_nothing(index_elements=["message_key"])
@@ -192,12 +195,34 @@ def record(engine: Engine, message: ClaimedMessage, delivery: Delivery | None, e
     return outcome
 
 
+Withhold = Callable[[Connection, Sequence[ClaimedMessage]], dict[int, str]]
+
+
+def withdraw(engine: Engine, message: ClaimedMessage, why: str, worker: str, now: datetime) -> str:
+    """Cancel a claimed message instead of sending it (fenced on the lease); ``withheld`` or ``lost_lease``."""
+    o = OUTBOX_TABLE
+    OUTBOX.check(OutboxStatus.SENDING, OutboxStatus.CANCELLED)
+    with engine.begin() as conn:
+        updated = conn.execute(update(o).where(o.c.id == message.id, o.c.status == OutboxStatus.SENDING,
+                                               o.c.lease_owner == worker)
+                               .values(status=OutboxStatus.CANCELLED, last_error=why[:512], lease_owner=None,
+                                       lease_until=None)).rowcount
+        outcome = "withheld" if updated else "lost_lease"
+        conn.execute(insert(DeliveryAttempt).values(
+            message_id=message.id, message_key=message.message_key, attempt=message.attempts, worker=worker,
+            started_at=now, finished_at=now, outcome=outcome, error=why[:512]))
+    return outcome
+
+
 def dispatch(engine: Engine, clock: Clock, notifier: Notifier, renderer: Renderer, rules: DispatcherRules,
              quiet: QuietHours, *, worker: str | None = None, kinds: Sequence[str] | None = None,
-             max_batches: int | None = None, seed: int | None = None) -> DispatchSummary:
+             max_batches: int | None = None, seed: int | None = None,
+             withhold: Withhold | None = None) -> DispatchSummary:
     """Send every due message, batch after batch, until none is due (or ``max_batches``).
 
-    Inside quiet hours nothing is sent: the due messages wait for the morning."""
+    Inside quiet hours nothing is sent: the due messages wait for the morning.
+    ``withhold`` names, among the claimed messages, those that must not go out any
+    more (a customer who opted out after the message was queued): they are cancelled."""
     worker = worker or worker_id()
     rng = random.Random(seed)
     summary = DispatchSummary()
@@ -212,7 +237,20 @@ def dispatch(engine: Engine, clock: Clock, notifier: Notifier, renderer: Rendere
             break
         batches += 1
         summary.claimed += len(claimed)
+        if withhold is not None:
+            with engine.connect() as conn:
+                held = withhold(conn, claimed)
+        else:
+            held = {}
         for message in claimed:
+            if message.id in held:
+                outcome = withdraw(engine, message, held[message.id], worker, clock.now())
+                summary.count(message.kind, message.channel, outcome)
+                if outcome == "withheld":
+                    summary.withheld += 1
+                else:
+                    summary.lost_lease += 1
+                continue
             started = clock.now()
             delivery: Delivery | None = None
             error: str | None = None

@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Protocol
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 
 from lifecycle.care.config import CareRuleSet
+from lifecycle.care.context import CareContext
 from lifecycle.care.retention import candidate_tasks
-from lifecycle.clock import Clock
 from lifecycle.features.config import FEATURE_SET
 from lifecycle.status import TASK, TaskStatus
 from lifecycle.store.base import table_of
@@ -44,16 +43,6 @@ from lifecycle.store.upsert import upsert_frame
 OPEN = (TaskStatus.OPEN, TaskStatus.CONTACTED)
 TASKS = table_of(RetentionTask)
 
-
-class CareContext(Protocol):
-    @property
-    def engine(self) -> Engine: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def care_rules(self) -> CareRuleSet: ...
 
 
 @dataclass(frozen=True)

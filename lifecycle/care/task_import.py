@@ -10,14 +10,13 @@ column, rule) so the RM can fix and resend it.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Connection, select
 
+from lifecycle.care.csvfile import csv_rows
 from lifecycle.care.service import TASKS, update_task
 from lifecycle.errors import SourceError
 from lifecycle.privacy.redaction import redact_text
@@ -52,21 +51,8 @@ class Update:
 def parse(file: Path) -> list[Update]:
     """Read and check the file's shape and values (not yet against the store)."""
     name = str(file)
-    try:
-        text = file.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise SourceError(name, None, None, "file_readable", f"cannot read the file ({type(exc).__name__})") from None
-    except UnicodeDecodeError:
-        raise SourceError(name, None, None, "encoding", "the file is not UTF-8") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise SourceError(name, 0, missing[0], "required_column", f"the header lacks {', '.join(missing)} "
-                          f"(expected task_id, status[, note, actor])")
     updates, problems = [], []
-    for number, raw in enumerate(reader, start=1):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    for number, row in csv_rows(file, REQUIRED, "task_id, status[, note, actor]"):
         task_id, status, note = row.get("task_id", ""), row.get("status", "").lower(), row.get("note") or None
         if not task_id.isdigit():
             problems.append(SourceError(name, number, "task_id", "integer", "a task id is a whole number"))

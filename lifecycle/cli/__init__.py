@@ -12,22 +12,28 @@ changed: ``db upgrade`` migrates it), the key store and, on first use, the
 keyring from ``LIFECYCLE_KEYRING`` or ``LIFECYCLE_KEYRING_FILE`` (the command
 line does not read Prefect blocks: keep it free of the orchestrator).
 
-Log redaction is installed before anything else runs, and deliberate errors
-(:class:`~lifecycle.errors.LifecycleError`) end with a one-line message and
-exit code 2 instead of a traceback.
+Log redaction is installed before anything else runs. Exit codes: 0 done;
+1 refused or not found — a deliberate error (:class:`~lifecycle.errors.LifecycleError`:
+a bad setting, an unreachable database, an unknown id or source) ends with one
+line on stderr instead of a traceback; 2 a usage error (argparse's, or
+:class:`UsageError`); 70 (``EX_SOFTWARE``) a bug: any other exception, whose
+traceback is printed with PII redacted, so that a crash never reads as
+"not found".
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from lifecycle.bootstrap import Context, build_context
 from lifecycle.errors import LifecycleError
-from lifecycle.privacy.redaction import install_redaction
+from lifecycle.privacy.redaction import install_redaction, redact_text
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "lifecycle.cli.db",
@@ -36,10 +42,23 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "lifecycle.cli.quarantine",
     "lifecycle.cli.decision",
     "lifecycle.cli.retention",
+    "lifecycle.cli.care",
 )
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
-EXIT_REFUSED = 2
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+class UsageError(LifecycleError):
+    """Options that do not go together, or a value of the wrong shape (exit code 2)."""
+
+
+def version() -> str:
+    """The installed platform's version."""
+    try:
+        return importlib.metadata.version("bank-lifecycle")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def open_context() -> Context:
@@ -50,7 +69,10 @@ def open_context() -> Context:
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every group of :data:`COMMAND_GROUPS` registered."""
     parser = argparse.ArgumentParser(prog="bank-lifecycle",
-                                     description="Operate the bank customer lifecycle platform.")
+                                     description="Operate the bank customer lifecycle platform.",
+                                     epilog="exit codes: 0 done, 1 refused or not found, 2 usage error, "
+                                     "70 internal error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
     for module in COMMAND_GROUPS:
         importlib.import_module(module).register(groups)
@@ -58,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run one command; returns the exit code (0 ok, 2 refused or failed clearly)."""
+    """Run one command; returns the exit code (0 done, 1 refused or not found, 2 usage error, 70 a bug)."""
     install_redaction()
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
@@ -66,7 +88,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return handler(args, out or sys.stdout)
     except LifecycleError as exc:
         print(f"bank-lifecycle: error: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_REFUSED
+    except Exception:  # a bug, not bad input
+        print(redact_text(traceback.format_exc()), end="", file=sys.stderr)
+        print("bank-lifecycle: internal error (exit code 70): a bug — please report it with the lines above",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """``bank-lifecycle customer show|find``: the masked view, blind-index search, audited reveal.
 
-``show CUSTOMER_REF`` prints the masked view. ``--reveal --reason "…"`` first
+``show CUSTOMER_REF`` prints the customer 360, masked (see customer360.py). ``--reveal --reason "…"`` first
 records a ``reveal_audit`` row, then prints the chosen fields in clear
 (``--fields name,mobile,…``; ``--actor`` defaults to ``$USER``). ``find
 --id-no`` / ``--mobile`` searches through the blind index and prints masked
@@ -17,8 +17,13 @@ import os
 import sys
 from typing import Any, TextIO
 
+from sqlalchemy import Connection
+
+from lifecycle.care.consent import consent_rows
+from lifecycle.care.loyalty import ledger_summary
 from lifecycle.cli import open_context
-from lifecycle.protection.customers import ProtectionError, check_customer_ref
+from lifecycle.cli.customer360 import render_360
+from lifecycle.protection.customers import ProtectionError, check_customer_ref, customer_row
 from lifecycle.protection.reveal import DEFAULT_FIELDS, REVEALABLE, CustomerView, customer_view, find_customers
 from lifecycle.protection.reveal import reveal as reveal_fields
 
@@ -62,6 +67,19 @@ def render_view(view: CustomerView) -> str:
     return "".join(f"{label:<10} {value if value is not None else '-'}\n" for label, value in rows)
 
 
+def render_loyalty(conn: Connection, customer_ref: str) -> str:
+    """The customer's points balance, recent ledger entries and per-channel consent changes."""
+    customer_id = int(customer_row(conn, customer_ref).customer_id)
+    summary = ledger_summary(conn, customer_id, 5)
+    lines = [f"{'points':<10} {summary['balance']:,} (earned {summary['earned']:,}, redeemed "
+             f"{summary['redeemed']:,}, expired {summary['expired']:,})\n"]
+    lines += [f"{'':<10} {e['date']} {e['kind']:<7} {e['points']:>+8,} {e['source'] or ''}\n"
+              for e in summary["recent"]]  # type: ignore[attr-defined]
+    lines += [f"{'consent':<10} {r['channel']}: {'yes' if r['granted'] else 'no'} ({r['source']}, "
+              f"{r['changed_at']})\n" for r in consent_rows(conn, customer_id)]
+    return "".join(lines)
+
+
 def show_customer(args: argparse.Namespace, out: TextIO) -> int:
     if args.reveal and not (args.reason or "").strip():
         raise ProtectionError('--reveal needs --reason "…": every reveal is recorded with its reason')
@@ -69,6 +87,10 @@ def show_customer(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_context()
     with ctx.engine.connect() as conn:
         out.write(render_view(customer_view(conn, args.customer_ref)))
+        out.write(render_loyalty(conn, args.customer_ref))
+        customer_id = int(customer_row(conn, args.customer_ref).customer_id)
+        out.write(render_360(conn, customer_id, complaint_overdue_days=ctx.care_rules.rules.retention.triggers
+                             .complaint_overdue_days))
     if args.reveal:
         actor = args.actor or os.environ.get("USER") or getpass.getuser()
         pairs = reveal_fields(ctx.engine, ctx.keystore, ctx.keyring, args.customer_ref,

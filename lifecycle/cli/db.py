@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from lifecycle.bootstrap import upgrade_stores
 from lifecycle.settings import get_settings
-from lifecycle.store.db import current_revision, head_revision, make_engine
+from lifecycle.store.db import current_revision, head_revision, make_engine, reaching
 
 
 def register(groups: Any) -> None:
@@ -34,7 +34,8 @@ def schema_status(args: argparse.Namespace, out: TextIO) -> int:
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     try:
-        current, head = current_revision(engine), head_revision()
+        with reaching(engine, "LIFECYCLE_DATABASE_URL"):
+            current, head = current_revision(engine), head_revision()
     finally:
         engine.dispose()
     where = engine.url.render_as_string(hide_password=True)

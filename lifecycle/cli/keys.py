@@ -33,14 +33,15 @@ def register(groups: Any) -> None:
     keys = groups.add_parser("keys", help="master-key versions, rotation and erasure replay")
     commands = keys.add_subparsers(dest="command", metavar="COMMAND", required=True)
     new = commands.add_parser("new-version", help="add a master key to a keyring file and make it active")
-    new.add_argument("--keyring-file", type=Path, required=True)
+    new.add_argument("--keyring-file", type=Path, required=True,
+                     help="the keyring file to extend (rewritten atomically, mode 0600)")
     new.set_defaults(handler=new_version)
     status = commands.add_parser("status", help="stored keys per master version; versions that can be retired")
     status.add_argument("--keyring-file", type=Path, help="default: the configured keyring")
     status.set_defaults(handler=key_status)
     retire = commands.add_parser("retire", help="remove a master version no stored key depends on")
-    retire.add_argument("--version", type=int, required=True)
-    retire.add_argument("--keyring-file", type=Path, required=True)
+    retire.add_argument("--version", type=int, required=True, help="the master key version to remove")
+    retire.add_argument("--keyring-file", type=Path, required=True, help="the keyring file to remove it from")
     retire.set_defaults(handler=retire_version)
     replaying = commands.add_parser("replay-erasures",
                                     help="destroy erased customers' keys (after a key-store restore)")

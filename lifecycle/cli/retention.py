@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 from lifecycle.care.service import TASKS, reasons_text, retention_report, update_task
 from lifecycle.care.task_import import SETTABLE, apply_updates, parse
 from lifecycle.cli import open_context
+from lifecycle.cli.output import add_listing_options, page_limit, write_listing
 from lifecycle.errors import LifecycleError
 from lifecycle.privacy.redaction import redact_text
 from lifecycle.status import TaskStatus
@@ -37,22 +39,21 @@ def register(groups: Any) -> None:
     listing.add_argument("--assignee", help="rm-<RM id> or branch-<branch code>")
     listing.add_argument("--status", default="open", choices=[*list(TaskStatus), "all"],
                          help="task status (default: open)")
-    listing.add_argument("--limit", type=int, default=50, help="at most this many tasks (default: 50)")
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_listing_options(listing, "tasks")
     listing.set_defaults(handler=list_tasks)
     upd = commands.add_parser("update", help="record what was done for a task")
-    upd.add_argument("task_id", type=int, metavar="TASK_ID")
+    upd.add_argument("task_id", type=int, metavar="TASK_ID", help="the task's id, as `list` shows it (#ID)")
     upd.add_argument("--status", required=True, choices=list(SETTABLE), help="the task's new status")
     upd.add_argument("--note", help="what happened (no personal data: ID numbers and mobiles are redacted)")
     upd.add_argument("--actor", default=getpass.getuser(), help="who did it (default: the current user)")
     upd.set_defaults(handler=update_one)
     imp = commands.add_parser("import", help="apply an RM's task list: CSV with task_id,status[,note,actor]")
-    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("file", type=Path, metavar="FILE", help="the CSV file the RM sent back")
     imp.add_argument("--actor", default=getpass.getuser(), help="recorded for rows without an actor")
     imp.set_defaults(handler=import_file)
     rep = commands.add_parser("report", help="retention rate by value tier, lifecycle stage and action")
     rep.add_argument("--since", type=date.fromisoformat, help="only tasks closed on or after this date")
-    rep.add_argument("--json", action="store_true")
+    rep.add_argument("--json", action="store_true", help="the rates as one JSON object")
     rep.set_defaults(handler=report)
 
 
@@ -69,19 +70,18 @@ def list_tasks(args: argparse.Namespace, out: TextIO) -> int:
         stmt, count = stmt.where(TASKS.c.assignee == args.assignee), count.where(TASKS.c.assignee == args.assignee)
     with ctx.engine.connect() as conn:
         total = int(conn.execute(count).scalar_one())
-        rows = conn.execute(stmt.order_by(TASKS.c.priority, TASKS.c.due_date, TASKS.c.id).limit(args.limit)).all()
-    for r in rows:
-        item = {"task_id": r.id, "assignee": r.assignee, "priority": r.priority, "customer_ref": r.customer_ref,
-                "name": r.name_masked, "trigger": r.trigger, "reasons": reasons_text(r.reasons),
-                "action": r.suggested_action, "due_date": str(r.due_date), "status": r.status}
-        if args.json:
-            out.write(json.dumps(item, ensure_ascii=False) + "\n")
-        else:
-            out.write(f"#{r.id:<7} {r.priority} {r.status:<9} due {r.due_date}  {r.assignee:<16} {r.customer_ref} "
-                      f"{r.name_masked or '-'}  {r.trigger}: {', '.join(item['reasons'])} -> {r.suggested_action}\n")
-    if not args.json:
-        out.write(f"showing {len(rows):,} of {total:,} task(s)\n")
+        rows = conn.execute(stmt.order_by(TASKS.c.priority, TASKS.c.due_date, TASKS.c.id)
+                            .limit(page_limit(args))).all()
+    items = [{"task_id": r.id, "assignee": r.assignee, "priority": r.priority, "customer_ref": r.customer_ref,
+              "name": r.name_masked, "trigger": r.trigger, "reasons": reasons_text(r.reasons),
+              "action": r.suggested_action, "due_date": str(r.due_date), "status": r.status} for r in rows]
+    write_listing(args, out, items, total, "task(s)", _task_line)
     return 0
+
+
+def _task_line(t: Mapping[str, Any]) -> str:
+    return (f"#{t['task_id']:<7} {t['priority']} {t['status']:<9} due {t['due_date']}  {t['assignee']:<16} "
+            f"{t['customer_ref']} {t['name'] or '-'}  {t['trigger']}: {', '.join(t['reasons'])} -> {t['action']}\n")
 
 
 def update_one(args: argparse.Namespace, out: TextIO) -> int:

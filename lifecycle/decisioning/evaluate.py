@@ -28,7 +28,7 @@ def holds(cond: Condition, frame: pd.DataFrame) -> pd.Series:
     return (result & ~missing) | (missing & cond.when_missing)
 
 
-def _value_text(values: pd.Series) -> pd.Series:
+def value_text(values: pd.Series) -> pd.Series:
     """JSON literals of ``values``: numbers rounded to 4 places, text quoted, missing as null."""
     if pd.api.types.is_numeric_dtype(values):
         numbers = pd.to_numeric(values).astype("float64").round(4).to_numpy()
@@ -42,7 +42,7 @@ def reason_text(cond: Condition, frame: pd.DataFrame) -> pd.Series:
     """The reason object of ``cond`` for every row, as JSON text."""
     head = f'{{"rule": {json.dumps(cond.rule)}, "value": '
     tail = f', "threshold": {json.dumps(cond.threshold, ensure_ascii=False)}}}'
-    return head + _value_text(frame[cond.feature]) + tail
+    return head + value_text(frame[cond.feature]) + tail
 
 
 def join_reasons(parts: list[pd.Series], index: pd.Index) -> pd.Series:

@@ -13,7 +13,6 @@ stored with every decision: change a threshold and the version changes.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lifecycle.errors import ConfigError
 from lifecycle.features.config import FeatureConfig
-from lifecycle.yamlconfig import load_yaml_model
+from lifecycle.yamlconfig import load_versioned
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[1] / "config" / "rules.yaml"
 
@@ -180,9 +178,5 @@ class RuleSet:
 
 def load_rules(path: Path | str | None = None) -> RuleSet:
     file = Path(path) if path else DEFAULT_RULES_FILE
-    rules = load_yaml_model(file, Rules, "rules file")
-    try:
-        digest = hashlib.sha256(file.read_bytes()).hexdigest()[:12]
-    except OSError as exc:  # pragma: no cover - read just above
-        raise ConfigError(f"rules file {file}: {exc}") from None
-    return RuleSet(rules, f"{rules.name}@{digest}", file)
+    rules, version = load_versioned(file, Rules, "rules file")
+    return RuleSet(rules, version, file)

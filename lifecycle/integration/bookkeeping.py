@@ -42,6 +42,11 @@ def start_run(conn: Connection, as_of: date, flow_run_id: str | None, now: datet
     return run_id
 
 
+def run_status(conn: Connection, run_id: str) -> RunStatus | None:
+    found = conn.execute(select(IngestionRun.status).where(IngestionRun.run_id == run_id)).scalar()
+    return RunStatus(found) if found else None
+
+
 def finish_run(conn: Connection, run_id: str, status: RunStatus, summary: dict[str, object], now: datetime,
                error: str | None = None) -> None:
     """Close a ``running`` run; a run already closed (or never started) is an error."""

@@ -152,29 +152,22 @@ def _in_gb2312(text: str) -> bool:
 
 def _check_gbk(path: Path, delimiter: str) -> None:
     """Refuse a file declared GBK that holds UTF-8 (wholly or line by line) or is not GBK."""
-    bad = _first_bad_offset(path, "gb18030")
-    if bad is not None:
-        line_no, column = column_at(path, bad, delimiter, "gb18030")
-        hint = ""
-        if _first_bad_offset(path, "utf-8") is None:
-            hint = ": the file is UTF-8; set `encoding: utf-8` for this source or re-export it as GBK"
-        elif _line_is_utf8(path, line_no):
-            hint = ": the line is UTF-8 in a GBK file (mixed encodings); re-export the file as GBK"
-        raise _error(path, line_no, column, f"not valid GBK/GB18030 (line {line_no} of the file){hint}")
-    all_utf8 = _first_bad_offset(path, "utf-8") is None
-    non_ascii_at: int | None = None
-    suspect_at: int | None = None
-    for base, lines in _line_blocks(path):
-        if non_ascii_at is None and not lines.isascii():
-            non_ascii_at = base + next(i for i, b in enumerate(lines) if b >= 0x80)
-        if suspect_at is None:
-            suspect_at = _utf8_line_at(lines, base)
-        if (suspect_at if not all_utf8 else non_ascii_at) is not None:
-            break
-    if all_utf8 and non_ascii_at is not None:
+    if _first_bad_offset(path, "utf-8") is None:  # wholly UTF-8: refused at its first non-ASCII byte
+        non_ascii_at = next((base + next(i for i, b in enumerate(lines) if b >= 0x80)
+                             for base, lines in _line_blocks(path) if not lines.isascii()), None)
+        if non_ascii_at is None:
+            return  # plain ASCII reads alike in both
         line_no, column = column_at(path, non_ascii_at, delimiter)
         raise _error(path, line_no, column, "the file is UTF-8, but the source is declared GBK (read as GBK its "
                      "text would be garbled); set `encoding: utf-8` for this source or re-export it as GBK")
+    bad = _first_bad_offset(path, "gb18030")
+    if bad is not None:
+        line_no, column = column_at(path, bad, delimiter, "gb18030")
+        hint = ": the line is UTF-8 in a GBK file (mixed encodings); re-export the file as GBK" \
+            if _line_is_utf8(path, line_no) else ""
+        raise _error(path, line_no, column, f"not valid GBK/GB18030 (line {line_no} of the file){hint}")
+    suspect_at = next((at for base, lines in _line_blocks(path) if (at := _utf8_line_at(lines, base)) is not None),
+                      None)
     if suspect_at is not None:
         line_no, column = column_at(path, suspect_at, delimiter, "gb18030")
         raise _error(path, line_no, column, f"line {line_no} of the file is UTF-8 in a GBK file (mixed encodings: "

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from lifecycle.integration import bookkeeping, quarantine
 from lifecycle.integration.facts import ENTITY_ORDER, ENTITY_TABLES, OWNER_RULE, OwnerIndex, load_fact_chunk
@@ -50,7 +50,7 @@ from lifecycle.store.bulk import (
     write_transaction,
 )
 from lifecycle.store.history import record_history
-from lifecycle.store.models import Card, Customer, IdentityConflict, SourceLink
+from lifecycle.store.models import Card, Customer, IdentityConflict, IngestedFile, IngestionRun, SourceLink
 
 PARTY_TABLES = (Customer, SourceLink, Card, IdentityConflict)
 
@@ -81,6 +81,7 @@ def summary(plan: RunPlan, staged: list[StagedSource], status: RunStatus,
     return {"run_id": plan.run_id, "as_of": plan.as_of.isoformat(), "status": str(status),
             "unchanged_sources": list(plan.unchanged),
             "sources": {s.spec.name: {"rows_read": s.rows_read, "rows_failed": s.rows_failed,
+                                      "rows_released": s.rows_released, "rows_failed_again": s.rows_failed_again,
                                       **({"absent_columns": list(s.file.absent)} if s.file.absent else {})}
                         for s in staged},
             "loaded": loaded or {}}
@@ -109,6 +110,8 @@ def record_refusal(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSo
     """The gate refused the run: keep its rejected rows and mark its files refused, in one
     transaction; nothing of it is loaded."""
     with ctx.engine.begin() as conn:
+        if bookkeeping.run_status(conn, plan.run_id) == RunStatus.FAILED:  # an earlier attempt committed it
+            return
         for s in staged:
             file_id = _register(conn, ctx, plan, s, FileStatus.REFUSED)
             bookkeeping.complete_counts(conn, file_id, rows_read=s.rows_read, rows_loaded=0,
@@ -120,6 +123,8 @@ def record_refusal(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSo
 def record_failure(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource], error: str) -> None:
     """An error stopped the run: nothing of it was loaded; say so on the run's row."""
     with ctx.engine.begin() as conn:
+        if bookkeeping.run_status(conn, plan.run_id) == RunStatus.FAILED:  # an earlier attempt committed it
+            return
         bookkeeping.finish_run(conn, plan.run_id, RunStatus.FAILED, summary(plan, staged, RunStatus.FAILED),
                                ctx.clock.now(), error)
 
@@ -131,6 +136,9 @@ def load_day(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource],
     them); they share this function's transaction, so only this function as a whole
     may be retried.
     """
+    done = committed_load(ctx, plan)
+    if done is not None:  # committed by an attempt whose end was lost (connection dropped): do not load twice
+        return done
     relaxed = set_based_foreign_keys(ctx.engine, max((s.rows_read for s in staged), default=0))
     with write_transaction(ctx.engine, row_foreign_keys=not relaxed) as conn:
         file_ids = step("register-files", register_files, ctx, conn, plan, staged)
@@ -150,6 +158,21 @@ def load_day(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource],
         bookkeeping.finish_run(conn, plan.run_id, RunStatus.SUCCEEDED,
                                summary(plan, staged, RunStatus.SUCCEEDED, loaded), ctx.clock.now())
     return LoadResult(customers, facts, files)
+
+
+def committed_load(ctx: IntegrationContext, plan: RunPlan) -> LoadResult | None:
+    """The run's load as committed, when an earlier attempt of it committed; else None."""
+    with ctx.engine.connect() as conn:
+        run = conn.execute(select(IngestionRun.status, IngestionRun.summary)
+                           .where(IngestionRun.run_id == plan.run_id)).first()
+        if run is None or run.status != RunStatus.SUCCEEDED:
+            return None
+        files = {str(r.source): FileCounts(int(r.rows_read), int(r.rows_loaded), int(r.rows_quarantined))
+                 for r in conn.execute(select(IngestedFile).where(IngestedFile.run_id == plan.run_id))}
+    loaded = dict((run.summary or {}).get("loaded", {}))
+    customers = loaded.pop("customers", {})
+    facts = {str(k): int(v) for k, v in loaded.items() if isinstance(v, int) and not isinstance(v, bool)}
+    return LoadResult(customers if isinstance(customers, dict) else {}, facts, files)
 
 
 def load_customers(ctx: IntegrationContext, conn: Connection, plan: RunPlan, parties: list[StagedSource],

@@ -201,6 +201,7 @@ def _derived(rows: pd.DataFrame, wide: pd.DataFrame, keyring: Keyring) -> None:
         "id_no_masked": masking.mask_id_no_series(id_no),
         "id_no_bidx": blind_index_series(keyring, "id_no", id_no),
         "mobile_bidx": blind_index_series(keyring, "mobile", mobile),
+        "name_bidx": blind_index_series(keyring, "name", name),
         "name_mobile_bidx": blind_index_series(
             keyring, "name_mobile", (name.astype(object) + "|" + mobile.astype(object)).where(
                 name.notna() & mobile.notna(), None)),

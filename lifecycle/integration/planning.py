@@ -38,7 +38,12 @@ class RunPlan:
 
     @property
     def run_name(self) -> str:
-        return f"{self.as_of}-{self.run_id[:8]}"
+        return validation_run_name(self.as_of, self.run_id)
+
+
+def validation_run_name(as_of: date, run_id: str) -> str:
+    """The name a run's validations (and their Data Docs pages) carry."""
+    return f"{as_of}-{run_id[:8]}"
 
 
 @dataclass(frozen=True)
@@ -121,13 +126,16 @@ def stage(ctx: IntegrationContext, plan: RunPlan, source: str) -> StagedSource:
     return staged
 
 
+REFUSAL_PREFIX = "quality gate refused"  # how a refusal's message begins (the run report tells refusals by it)
+
+
 def judge(staged: list[StagedSource]) -> GateVerdict:
     """The quality gate's verdict: the run is refused if any source is over its error budget."""
     over = [s for s in staged if s.over_budget]
     if not over:
         return GateVerdict((), None)
     detail = "; ".join(
-        f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed} of {s.rows_read} rows failed "
+        f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed - s.rows_failed_again} of "
+        f"{s.rows_read - s.rows_released} rows failed "
         f"({s.error_rate:.2%}) > error budget {s.spec.error_budget:.2%}" for s in over)
-    return GateVerdict(tuple(s.spec.name for s in over),
-                       f"quality gate refused the run, nothing was loaded: {detail}")
+    return GateVerdict(tuple(s.spec.name for s in over), f"{REFUSAL_PREFIX} the run, nothing was loaded: {detail}")

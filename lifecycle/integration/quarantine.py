@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from lifecycle.errors import ConfigError
+from lifecycle.errors import ConfigError, LifecycleError
+from lifecycle.integration.quality.rules import derived_base_column
 from lifecycle.integration.read import ROW_ID
 from lifecycle.integration.sources import SourcesConfig, SourceSpec
 from lifecycle.privacy import masking
@@ -30,12 +31,16 @@ from lifecycle.privacy.fields import decrypt_column, encrypt_column
 from lifecycle.privacy.keyring import Keyring
 from lifecycle.status import QUARANTINE, QuarantineStatus
 from lifecycle.store.keystore import KeyStore, quarantine_table
-from lifecycle.store.models import QuarantinedRow
+from lifecycle.store.models import IngestionRun, QuarantinedRow
 
 MASKERS = {
     "name": masking.mask_name, "legal_rep_name": masking.mask_name, "mobile": masking.mask_mobile,
     "id_no": masking.mask_id_no, "card_no": masking.mask_card, "email": masking.mask_email,
 }
+
+
+class QuarantineError(LifecycleError):
+    """A request names quarantine rows that do not exist or are not in the state it needs."""
 
 
 @dataclass(frozen=True)
@@ -78,20 +83,39 @@ def _mask(spec: SourceSpec, payload: dict[str, str]) -> dict[str, str | None]:
     return out
 
 
-def list_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, sources: SourcesConfig, *,
-              source: str | None = None, status: QuarantineStatus = QuarantineStatus.OPEN,
-              limit: int = 100) -> pd.DataFrame:
-    """Quarantined rows with their rules and the raw row masked."""
-    cols = ["id", "run_id", "source", "file", "row_number", "source_key", "failures", "raw_enc", "created_at"]
-    stmt = select(*[getattr(QuarantinedRow, c) for c in cols]).where(QuarantinedRow.status == status)
+def count_rows(conn: Connection, *, source: str | None = None,
+               status: QuarantineStatus = QuarantineStatus.OPEN) -> int:
+    """How many rows :func:`list_rows` would list without a limit."""
+    stmt = select(func.count()).select_from(QuarantinedRow).where(QuarantinedRow.status == status)
     if source:
         stmt = stmt.where(QuarantinedRow.source == source)
-    frame = pd.DataFrame(conn.execute(stmt.order_by(QuarantinedRow.id).limit(limit)).all(), columns=cols)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def list_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, sources: SourcesConfig, *,
+              source: str | None = None, status: QuarantineStatus = QuarantineStatus.OPEN,
+              limit: int | None = 100, ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """Quarantined rows with their rules, the run's business date (``as_of``) and the raw row masked.
+
+    ``limit=None`` lists them all, ``ids`` only those; an unknown ``source`` is a :class:`ConfigError`.
+    """
+    if source:
+        sources[source]  # names the configured sources when it is not one of them
+    cols = ["id", "run_id", "source", "file", "row_number", "source_key", "failures", "raw_enc", "created_at"]
+    stmt = (select(*[getattr(QuarantinedRow, c) for c in cols], IngestionRun.as_of)
+            .outerjoin(IngestionRun, IngestionRun.run_id == QuarantinedRow.run_id)
+            .where(QuarantinedRow.status == status))
+    if source:
+        stmt = stmt.where(QuarantinedRow.source == source)
+    if ids is not None:
+        stmt = stmt.where(QuarantinedRow.id.in_(list(ids)))
+    frame = pd.DataFrame(conn.execute(stmt.order_by(QuarantinedRow.id).limit(limit)).all(), columns=[*cols, "as_of"])
     if frame.empty:
         return frame.drop(columns=["raw_enc"])
     payloads = _decrypt_payloads(frame, keystore, keyring, datetime.now())
     frame["row"] = [_mask(sources[s], p) for s, p in zip(frame["source"], payloads, strict=True)]
-    frame["rules"] = [", ".join(sorted({f"{f['rule']}({f['column']})" for f in fs})) for fs in frame["failures"]]
+    frame["rules"] = [", ".join(sorted({f"{f['rule']}({derived_base_column(f['column']) or f['column']})" for f in fs}))
+                      for fs in frame["failures"]]
     return frame.drop(columns=["raw_enc", "failures"])
 
 
@@ -99,10 +123,27 @@ def release(conn: Connection, ids: Sequence[int], *, actor: str, note: str, now:
     """Mark open quarantine rows released so the next run reprocesses them."""
     if not note.strip():
         raise ConfigError("a release needs a note saying what was fixed")
+    require_status(conn, ids, QUARANTINE.sources_of(QuarantineStatus.RELEASED), "released")
     result = conn.execute(update(QuarantinedRow).where(
         QuarantinedRow.id.in_(list(ids)), QuarantinedRow.status.in_(QUARANTINE.sources_of(QuarantineStatus.RELEASED)))
         .values(status=QuarantineStatus.RELEASED, released_at=now, released_by=actor, release_note=note))
     return int(result.rowcount or 0)
+
+
+def require_status(conn: Connection, ids: Sequence[int], allowed: Sequence[QuarantineStatus], action: str) -> None:
+    """Refuse, naming them, ids that are not in the quarantine or not in an ``allowed`` status.
+
+    All or nothing: a steward who mistypes one id of ten learns it before any is changed.
+    """
+    wanted = sorted({int(i) for i in ids})
+    found = dict(conn.execute(select(QuarantinedRow.id, QuarantinedRow.status)
+                              .where(QuarantinedRow.id.in_(wanted))).tuples().all())
+    unknown = [i for i in wanted if i not in found]
+    wrong = [f"#{i} is {found[i]}" for i in wanted if i in found and found[i] not in allowed]
+    problems = ([f"no quarantined row {', '.join(f'#{i}' for i in unknown)}"] if unknown else []) + wrong
+    if problems:
+        allowed_text = " or ".join(sorted(allowed))
+        raise QuarantineError(f"nothing {action}: {'; '.join(problems)} (only {allowed_text} rows can be)")
 
 
 def released_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, spec: SourceSpec,

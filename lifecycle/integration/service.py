@@ -65,7 +65,8 @@ def _stats(staged: list[StagedSource]) -> list[SourceStats]:
 def finish_skipped(ctx: IntegrationContext, plan: RunPlan) -> dict[str, object]:
     result = summary(plan, [], RunStatus.SKIPPED)
     with ctx.engine.begin() as conn:
-        bookkeeping.finish_run(conn, plan.run_id, RunStatus.SKIPPED, result, ctx.clock.now())
+        if bookkeeping.run_status(conn, plan.run_id) != RunStatus.SKIPPED:  # not committed by an earlier attempt
+            bookkeeping.finish_run(conn, plan.run_id, RunStatus.SKIPPED, result, ctx.clock.now())
     return result
 
 

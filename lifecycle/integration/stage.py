@@ -65,6 +65,7 @@ class StagedSource:
     released_ids: tuple[int, ...] = ()  # quarantine rows fed again in this run
     superseded_ids: tuple[int, ...] = ()  # released rows whose key the new file holds
     origin: pd.DataFrame | None = None  # row_id < 0 -> file, row_number of a released row
+    rows_released: int = 0  # of rows_read: rows released from the quarantine and fed again
     file_rows: int = 0  # data rows in the file itself (without released rows)
 
     @property
@@ -72,8 +73,13 @@ class StagedSource:
         return int(self.failures[ROW_ID].nunique())
 
     @property
+    def rows_failed_again(self) -> int:
+        """Of rows_failed: released rows that failed again (their row ids are below 1)."""
+        return int(self.failures.loc[self.failures[ROW_ID] < 1, ROW_ID].nunique())
+
+    @property
     def error_rate(self) -> float:
-        return self.rows_failed / self.rows_read if self.rows_read else 0.0
+        return budget_rate(self.rows_read, self.rows_failed, self.rows_released, self.rows_failed_again)
 
     @property
     def over_budget(self) -> bool:
@@ -82,6 +88,17 @@ class StagedSource:
     @property
     def is_party(self) -> bool:
         return self.spec.entity in PARTY_ENTITIES
+
+
+def budget_rate(rows_read: int, rows_failed: int, rows_released: int, rows_failed_again: int) -> float:
+    """The failing share the error budget is measured on: the file's own rows only.
+
+    Released rows that fail again were counted when they were first rejected; a
+    steward's release must not refuse a day by itself, so they are left out of
+    both sides.
+    """
+    file_rows = rows_read - rows_released
+    return (rows_failed - rows_failed_again) / file_rows if file_rows > 0 else 0.0
 
 
 def key_hashes(raw: pd.DataFrame, spec: SourceSpec) -> np.ndarray:
@@ -143,6 +160,7 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
     valid_frames: list[pd.DataFrame] = []
     parts: list[Path] = []
     superseded: list[int] = []
+    released_rows = 0
     timings: dict[str, float] = {}
     clock = Stopwatch(timings)
     with clock("read"):
@@ -154,6 +172,7 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
             chunks = itertools.chain(chunks, [released.raw])
         if len(released.checked) and not is_party:
             rows_read += len(released.checked)
+            released_rows += len(released.checked)
             parts.append(_write_part(released.checked, spec, keyring, staging_dir, 99_999))
     for number in itertools.count():
         with clock("read"):
@@ -167,6 +186,7 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
             std, raw, dropped = _drop_superseded(std, raw, spec, in_file)
             superseded += dropped
             rows_read -= len(dropped)
+            released_rows += len(raw)
         with clock("validate"):
             outcome = validator.validate(std, spec.suite, run_name=run_name, source=spec.name)
         _refuse_table_failures(outcome, spec, landing)
@@ -191,7 +211,7 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         parts=tuple(parts), timings=timings,
         released_ids=tuple(released.quarantine_ids) if released is not None else (),
         superseded_ids=tuple(superseded), origin=released.origin if released is not None else None,
-        file_rows=len(in_file))
+        rows_released=released_rows, file_rows=len(in_file))
 
 
 def _suspects(raw: pd.DataFrame, landing: LandingFile) -> frozenset[str]:

@@ -39,7 +39,7 @@ from lifecycle.privacy.keyring import Keyring
 
 __all__ = ["INDEX_HEX_CHARS", "PURPOSES", "blind_index", "blind_index_series"]
 
-PURPOSES: Final = frozenset({"id_no", "mobile", "name_mobile", "card_no", "uscc", "email"})
+PURPOSES: Final = frozenset({"id_no", "mobile", "name", "name_mobile", "card_no", "uscc", "email"})
 INDEX_BYTES: Final = 16
 INDEX_HEX_CHARS: Final = 2 * INDEX_BYTES
 _INFO_PREFIX = b"lifecycle/blind-index/v1/"

@@ -8,7 +8,8 @@ What erasure does, in this order:
    ``erased_at`` is set; each of their cards loses its ciphertext and mask and
    gets a random ``card_ref`` in place of the card number's blind index (card
    transactions follow it); pending outbox messages are cancelled and every message
-   context of the customer is cleared; open retention tasks are cancelled;
+   context of the customer is cleared; open retention tasks are cancelled; the
+   customer's labels are deleted and open group memberships end;
    quarantined rows of the customer's own source records (matched on their
    source links) are deleted; an ``erasures`` row records who asked, why and when.
 2. In the key store: the customer's wrapped data key is deleted. From then on
@@ -45,7 +46,9 @@ from lifecycle.store.models import (
     Card,
     CardTransaction,
     Customer,
+    CustomerLabel,
     Erasure,
+    GroupMembership,
     OutboxMessage,
     QuarantinedRow,
     RetentionTask,
@@ -56,7 +59,7 @@ from lifecycle.store.parties import erased_customer_ids
 
 CLEARED_COLUMNS = (
     "name_enc", "id_no_enc", "mobile_enc", "email_enc", "address_enc", "birth_date_enc", "legal_rep_name_enc",
-    "name_masked", "mobile_masked", "id_no_masked", "id_no_bidx", "mobile_bidx", "name_mobile_bidx",
+    "name_masked", "mobile_masked", "id_no_masked", "id_no_bidx", "mobile_bidx", "name_mobile_bidx", "name_bidx",
     "gender", "birth_year",
 )
 # Survivorship state of the attributes that erasure clears goes too: it would
@@ -132,6 +135,11 @@ def _erase_in_main_db(conn: Connection, customer_id: int, provenance: dict[str, 
     conn.execute(update(OutboxMessage).where(OutboxMessage.customer_id == customer_id).values(
         context=None, context_enc=None))
     tasks = _cancel_tasks(conn, customer_id, now)
+    # Labels profile the person (age band, gender, life stage): gone. Group memberships end.
+    conn.execute(sql_delete(CustomerLabel).where(CustomerLabel.customer_id == customer_id))
+    conn.execute(update(GroupMembership).where(GroupMembership.customer_id == customer_id,
+                                               GroupMembership.left_on.is_(None)).values(
+        left_on=now.date(), leave_reason="customer erased"))
     quarantined = _delete_quarantined_records(conn, customer_id)
     conn.execute(insert(Erasure).values(customer_id=customer_id, erased_at=now, requested_by=requested_by,
                                         reason=reason, messages_cancelled=messages))

@@ -13,7 +13,8 @@ Public API::
     tables = report_tables(report)          # Table.records() for Prefect table artifacts
 
 Pure: no database, clock or network; the caller computes the counts (see
-:mod:`lifecycle.reporting.figures`). Counts only: the figures have no field for a
+:mod:`lifecycle.reporting.figures`; :mod:`lifecycle.reporting.from_store` counts
+them in the store for a decided date). Counts only: the figures have no field for a
 customer's name, ID number, mobile or reference.
 """
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text, text
+from sqlalchemy import Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lifecycle.store.base import Base, BigId, customer_fk
@@ -97,6 +97,7 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(12), index=True)  # lifecycle.status.OutboxStatus
     attempts: Mapped[int] = mapped_column(default=0)
     not_before: Mapped[datetime]  # not sent earlier (quiet hours, back-off)
+    held_for_quiet_hours: Mapped[bool] = mapped_column(default=False, server_default=false())  # queued at night
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(512))
@@ -114,5 +115,83 @@ class DeliveryAttempt(Base):
     worker: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(12))  # sent | transient | permanent | lost_lease | unknown
+    outcome: Mapped[str] = mapped_column(String(12))  # sent | transient | permanent | lost_lease | unknown | withheld
     error: Mapped[str | None] = mapped_column(String(512))
+
+
+class CustomerConsent(Base):
+    """A customer's marketing consent for one channel, when it differs from the source's flag.
+
+    Without a row the source system's ``customers.marketing_consent`` applies; an
+    opt-out (extract or command) writes ``granted = false`` and wins from then on.
+    """
+
+    __tablename__ = "customer_consents"
+
+    customer_id: Mapped[int] = mapped_column(customer_fk(), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(24))  # optout_extract | cli
+    changed_at: Mapped[datetime]
+    reference: Mapped[str | None] = mapped_column(String(64))  # e.g. the opt-out file and row
+
+
+class CustomerPreference(Base):
+    """How a customer likes to be addressed: language, lunar birthday."""
+
+    __tablename__ = "customer_preferences"
+
+    customer_id: Mapped[int] = mapped_column(customer_fk(), primary_key=True)
+    language: Mapped[str | None] = mapped_column(String(8))  # zh_CN | en
+    lunar_birthday: Mapped[bool] = mapped_column(default=False)
+    changed_at: Mapped[datetime]
+
+
+class CampaignSuppression(Base):
+    """A care message that was planned and not queued, and why (consent, opt-out, frequency cap)."""
+
+    __tablename__ = "campaign_suppressions"
+
+    customer_id: Mapped[int] = mapped_column(customer_fk(), primary_key=True)
+    as_of: Mapped[date] = mapped_column(primary_key=True, index=True)
+    campaign: Mapped[str] = mapped_column(String(24), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(24))  # no_consent | opted_out | frequency_cap
+
+
+class PointsEntry(Base):
+    """The loyalty ledger: one row per earning, redemption, expiry or adjustment, idempotent on its key.
+
+    ``entry_key`` names the entry's source (``earn:txn:<id>``, ``redeem:<request>``,
+    ``expire:<customer>:<cutoff>``): a transaction earns once however often its day
+    is run again. A customer's balance is the sum of their entries; it never goes
+    below zero (redemptions are checked in the same transaction).
+    """
+
+    __tablename__ = "points_ledger"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_key: Mapped[str] = mapped_column(String(96), unique=True)
+    customer_id: Mapped[int] = mapped_column(customer_fk(), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # earn | redeem | expire | adjust
+    points: Mapped[int]
+    as_of: Mapped[date] = mapped_column(index=True)
+    source: Mapped[str | None] = mapped_column(String(32))  # transaction type, card, offer …
+    reason: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class PointsBalance(Base):
+    """Each customer's points balance, kept in the same transaction as the ledger entries that change it.
+
+    ``bank-lifecycle loyalty reconcile`` checks ``balance`` = sum of the customer's entries.
+    """
+
+    __tablename__ = "points_balances"
+
+    customer_id: Mapped[int] = mapped_column(customer_fk(), primary_key=True)
+    balance: Mapped[int]
+    earned: Mapped[int]
+    redeemed: Mapped[int]
+    expired: Mapped[int]
+    updated_at: Mapped[datetime]

@@ -9,11 +9,14 @@ no process changes a production schema as a side effect of starting.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
 from lifecycle.errors import ConfigError
 
@@ -27,7 +30,49 @@ def migrations_dir() -> Path:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL (readers go on while one writer writes)
-    and enforced foreign keys, and its folder is created."""
+    and enforced foreign keys, and its folder is created.
+
+    A URL that cannot be parsed, or names a driver that is not installed, is a
+    :class:`ConfigError` that never quotes the URL (it may hold a password)."""
+    try:
+        return _make_engine(url, **kwargs)
+    except NoSuchModuleError:
+        raise ConfigError(f"no SQLAlchemy driver for {_dialect(url)!r} is installed: install it or use "
+                          "another database URL") from None
+    except ArgumentError:
+        raise ConfigError("a database URL is not a SQLAlchemy URL (dialect+driver://user:password@host/database, "
+                          "or sqlite:///path)") from None
+
+
+def _dialect(url: str) -> str:
+    return url.split("://", 1)[0] if "://" in url else "?"
+
+
+@contextmanager
+def reaching(engine: Engine, setting: str) -> Iterator[None]:
+    """Turn a failure to reach ``engine``'s database into one :class:`ConfigError` line.
+
+    The line names the database (password hidden) and the ``setting`` that
+    points at it, and keeps the first line of the driver's reason (with the
+    password removed, should a driver ever echo it) — no traceback.
+    """
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise ConfigError(unreachable(engine, exc, setting)) from None
+
+
+def unreachable(engine: Engine, exc: Exception, setting: str) -> str:
+    """The message of :func:`reaching`."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    if engine.url.password:
+        first = first.replace(str(engine.url.password), "***")
+    where = engine.url.render_as_string(hide_password=True)
+    return f"cannot reach the database {where} ({setting}): {first} — check the URL and that the database is up"
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -98,3 +143,12 @@ def check_schema(engine: Engine) -> None:
         state = "has no schema yet" if current is None else f"is at schema revision {current}"
         raise ConfigError(f"the database {where} {state}; this version of the platform needs revision {head}: "
                           "run `bank-lifecycle db upgrade`")
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url`` when it does not exist yet (opening it would create it), else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path

@@ -156,6 +156,34 @@ class CustomerLabel(Base):
     version: Mapped[str] = mapped_column(String(48))
 
 
+class CustomerGroup(Base):
+    """A named customer group of the labels file; its names are checked for personal data when set."""
+
+    __tablename__ = "customer_groups"
+
+    code: Mapped[str] = mapped_column(String(48), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64), unique=True)
+    name_en: Mapped[str] = mapped_column(String(96), unique=True)
+    definition_hash: Mapped[str] = mapped_column(String(16))  # a new definition is named (and checked) again
+    rationale: Mapped[str] = mapped_column(Text)
+    named_at: Mapped[datetime]
+
+
+class GroupMembership(Base):
+    """A customer's membership of a group: joined on a date, left on a later one (never deleted)."""
+
+    __tablename__ = "group_memberships"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    group_code: Mapped[str] = mapped_column(String(48), index=True)
+    customer_id: Mapped[int] = mapped_column(customer_fk(), index=True)
+    joined_on: Mapped[date]
+    left_on: Mapped[date | None]
+    join_reason: Mapped[str] = mapped_column(String(255))
+    leave_reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
 class ModelFit(Base):
     __tablename__ = "model_fits"
 

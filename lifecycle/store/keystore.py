@@ -140,6 +140,11 @@ class KeyStore:
                 keys.update(self._unwrapped(keyring, missing))
         return keys
 
+    def existing_data_keys(self, keyring: Keyring, customer_ids: Sequence[int]) -> dict[int, bytes]:
+        """The data keys the key store holds for these customers (none is created: an erased
+        customer's key is gone, and so is the customer from the result)."""
+        return self._unwrapped(keyring, sorted({int(i) for i in customer_ids}))
+
     def _unwrapped(self, keyring: Keyring, ids: Sequence[int]) -> dict[int, bytes]:
         stored = self.customer_keys(ids)
         found = stored["customer_id"].astype(int).tolist()

@@ -1,12 +1,25 @@
 """All canonical tables, importable from one place (Alembic reads ``Base.metadata``)."""
 
 from lifecycle.store.base import Base
-from lifecycle.store.care import DeliveryAttempt, EntitlementChange, OutboxMessage, RetentionTask, RetentionTaskEvent
+from lifecycle.store.care import (
+    CampaignSuppression,
+    CustomerConsent,
+    CustomerPreference,
+    DeliveryAttempt,
+    EntitlementChange,
+    OutboxMessage,
+    PointsBalance,
+    PointsEntry,
+    RetentionTask,
+    RetentionTaskEvent,
+)
 from lifecycle.store.decisions import (
     CustomerDecision,
     CustomerFeatures,
+    CustomerGroup,
     CustomerLabel,
     DecisionRun,
+    GroupMembership,
     ModelFit,
     StageTransition,
     TierEvent,
@@ -34,8 +47,10 @@ from lifecycle.store.parties import Customer, IdentityConflict, RelationshipMana
 
 __all__ = [
     "Account", "BalanceSnapshot", "Base", "Card", "CardTransaction", "Customer", "EntitlementChange",
-    "OutboxMessage", "RetentionTaskEvent",
-    "CustomerDecision", "CustomerFeatures", "CustomerLabel", "DecisionRun", "DeliveryAttempt", "HISTORY",
+    "OutboxMessage", "RetentionTaskEvent", "CampaignSuppression", "CustomerConsent", "CustomerPreference",
+    "PointsBalance", "PointsEntry",
+    "CustomerDecision", "CustomerFeatures", "CustomerGroup", "CustomerLabel", "GroupMembership", "DecisionRun",
+    "DeliveryAttempt", "HISTORY",
     "ModelFit", "StageTransition", "TierEvent", "DigitalEvent", "Erasure", "Feedback",
     "IdentityConflict", "IngestedFile", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
     "RelationshipManager", "RetentionTask", "RevealAudit", "SourceLink", "Transaction",

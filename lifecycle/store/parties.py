@@ -41,6 +41,7 @@ class Customer(Base):
     id_no_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
     mobile_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
     name_mobile_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
+    name_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)  # finds a name inside free text (group names)
     uscc: Mapped[str | None] = mapped_column(String(18), index=True)
     gender: Mapped[str | None] = mapped_column(String(1))
     birth_year: Mapped[int | None]

@@ -122,7 +122,7 @@ def generate_full(config: SynthConfig, sources: dict[str, SourceSpec]) -> Genera
 
 def write_truth(config: SynthConfig, world: World, aum: npt.NDArray[np.int64], landing: Landing) -> list[FileSummary]:
     return [
-        write_table(config.out, "customers.csv", customers_table(world.pop, aum)),
+        write_table(config.out, "customers.csv", customers_table(world.pop, aum, world.ident)),
         write_table(config.out, "identities.csv", identities_table(identity_keys(world), landing.flaws)),
         write_table(config.out, "flaws.csv", pa.table(landing.flaws.frame())),
     ]

@@ -14,7 +14,9 @@ import pyarrow.compute as pc
 from lifecycle.synth.config import FileSummary, SynthConfig
 from lifecycle.synth.formatting import fen_to_decimal, prefixed_numbers
 from lifecycle.synth.landing import FlawLog
+from lifecycle.synth.people import Identity
 from lifecycle.synth.population import CORPORATE, PERSONAS, TIERS, Population, value_tier
+from lifecycle.synth.timeline import dates_before
 from lifecycle.synth.writer import CsvSink
 
 TRUTH_DIR = "truth"
@@ -24,9 +26,23 @@ def person_ids(n: int) -> pa.Array:
     return prefixed_numbers("P", np.arange(n, dtype=np.int64), 8)
 
 
-def customers_table(pop: Population, aum_fen: npt.NDArray[np.int64]) -> pa.Table:
-    """One row per real customer with the planted stage, tier and risks."""
+def customers_table(pop: Population, aum_fen: npt.NDArray[np.int64], ident: Identity | None = None) -> pa.Table:
+    """One row per real customer with the planted stage, tier and risks, and for the care
+    campaigns' checks the relationship start (``open_date``) and, of individuals, birth
+    date, gender and surname as the bank's systems of record hold them."""
     tier = value_tier(aum_fen / 100.0)
+    individual = pop.kind != CORPORATE
+    extra: dict[str, pa.Array] = {}
+    if ident is not None:
+        none = pa.scalar(None, pa.string())
+        mask = pa.array(individual)
+        extra = {
+            "open_date": pa.array(dates_before(pop.as_of, pop.open_days)),
+            "birth_date": pc.if_else(mask, pa.array(ident.birth.astype("datetime64[D]")),
+                                     pa.scalar(None, pa.date32())),
+            "gender": pc.if_else(mask, pa.array(np.where(ident.male, "M", "F").astype(object), pa.string()), none),
+            "surname": pc.if_else(mask, ident.surname, none),
+        }
     return pa.table({
         "person_id": person_ids(pop.n),
         "customer_type": pa.array(np.where(pop.kind == CORPORATE, "corporate", "individual")
@@ -36,6 +52,7 @@ def customers_table(pop: Population, aum_fen: npt.NDArray[np.int64]) -> pa.Table
         "aum_as_of": fen_to_decimal(aum_fen),
         "credit_risk": pa.array(np.where(pop.credit_high, "high", "low").astype(object), pa.string()),
         "aml_risk": pa.array(np.where(pop.aml_high, "high", "low").astype(object), pa.string()),
+        **extra,
     })
 
 

@@ -67,3 +67,26 @@ def test_missing_optional_column_is_planned_as_absent(tmp_path: Path, monkeypatc
     bank = _bank(tmp_path, "--drop-column", "core_customers:mobile")
     plan = _plan(tmp_path, monkeypatch, bank / "landing", use_home)
     assert plan.files["core_customers"].absent == ("mobile",)
+
+
+def test_a_utf8_file_in_a_gbk_source_is_refused_without_its_content_in_any_message_or_log(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_home: object, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import pandas as pd
+
+    bank = _bank(tmp_path)
+    cards = bank / "landing" / str(AS_OF) / "card_customers.csv"  # a GBK source (see sources.yaml)
+    text = cards.read_bytes().decode("gb18030")
+    cards.write_bytes(text.encode("utf-8"))  # re-exported as UTF-8 by mistake
+    names = pd.read_csv(cards, dtype=str, encoding="utf-8")["CUST_NM"].dropna().tolist()
+    assert names and any(ord(c) > 127 for c in names[0])
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SourceError) as err:
+        _plan(tmp_path, monkeypatch, bank / "landing", use_home)
+    e = err.value
+    assert e.file is not None and e.file.endswith("card_customers.csv") and e.rule == "encoding"
+    assert e.row == 1 and e.column is not None and "UTF-8" in str(e)
+    shown = f"{e} {e.args!r} {caplog.text}"
+    assert [n for n in names if n in shown] == [] and len(str(e)) < 400
+    _nothing_loaded()

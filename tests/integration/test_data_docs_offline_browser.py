@@ -59,7 +59,7 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> QualityGate:
 @pytest.fixture(scope="module")
 def site(gate: QualityGate) -> Site:
     outcome = gate.validate(_frame(["RM001", "RM002", "RM002"]), SUITE, run_name="day-2026-06-30", source=SUITE)
-    index = gate.build_data_docs()
+    index = gate.build_data_docs(offline=False)
     before = references_in_site(index.parent)
     make_site_offline(index.parent)
     assert outcome.data_docs_page is not None
@@ -115,7 +115,7 @@ def test_a_validation_page_works_offline(browser: Chromium, site: Site, tmp_path
 def test_rerunning_over_a_partly_rewritten_site_finishes_it(browser: Chromium, gate: QualityGate, site: Site) -> None:
     first_page = site.validation.read_bytes()
     second = gate.validate(_frame(["RM001", "RM003", "RM004", "RM004"]), SUITE, run_name="day-2026-07-01", source=SUITE)
-    gate.build_data_docs()  # re-renders the index and the suite page with CDN links, adds the new run's page
+    gate.build_data_docs(offline=False)  # re-renders the index and the suite page with CDN links, adds the run's page
     assert set(references_in_site(site.root)) >= {"index.html", f"expectations/{SUITE}.html"}
     lost = site.root / "static/offline/jquery@3.7.1/dist/jquery.min.js"
     lost.unlink()
@@ -132,3 +132,32 @@ def test_rerunning_over_a_partly_rewritten_site_finishes_it(browser: Chromium, g
         assert "day-2026-07-01" in page.text("body")
     again = make_site_offline(site.root)
     assert (again.files_rewritten, again.assets_copied) == (0, 0)
+
+
+def test_the_gates_verdict_and_the_way_to_the_rows_show_on_the_page_offline(
+        browser: Chromium, site: Site, tmp_path: Path) -> None:
+    from datetime import date
+
+    from lifecycle.integration.docs_verdict import annotate_validation_pages
+    from lifecycle.integration.report import RuleCount, RunReport, SourceReport
+
+    source = SourceReport(SUITE, "relationship_managers.csv", "utf-8", 3, 1, 2,
+                          [RuleCount("source_key_unique", 2, ("rm_id",)), RuleCount("required", 1, ("rm_name",))],
+                          rows_failed_checks=2, error_budget=0.0)
+    report = RunReport("abcdef12-0000-0000-0000-000000000000", date(2026, 6, 30), "refused", None, [], [source])
+    report_file = site.root.parent / "ingestion-2026-06-30-abcdef12.md"
+    report_file.write_text("# report\n", encoding="utf-8")
+    assert annotate_validation_pages(site.root, "day-2026-06-30", report, report_file) == 1
+    assert annotate_validation_pages(site.root, "day-2026-06-30", report, report_file) == 1  # replaced, not added
+    assert site.validation.read_text(encoding="utf-8").count('id="lifecycle-verdict"') == 1
+    assert references_in_site(site.root) == {}
+    with browser.open(site.validation, screenshot=tmp_path / "verdict.png") as page:
+        assert page.problems() == [] and page.blocked == [] and page.failed == []
+        assert page.is_visible("#lifecycle-verdict")
+        box = page.text("#lifecycle-verdict")
+        assert f"source {SUITE}: over its error budget" in box and "2 of 3 file rows failed" in box
+        assert f"quarantine list --run abcdef12 --source {SUITE} --rule source_key_unique" in box
+        href = page.attribute("#lifecycle-verdict a", "href")
+        assert href is not None and (site.validation.parent / href).resolve() == report_file.resolve()
+        verdict, status = page.box("#lifecycle-verdict"), page.box("table[data-toggle='table']")
+        assert verdict is not None and status is not None and verdict["y"] < status["y"]  # at the top

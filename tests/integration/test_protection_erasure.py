@@ -185,6 +185,30 @@ def test_replaying_erasures_after_a_key_store_restore_destroys_the_key_again(ban
     assert replay_erasures(bank.stores.engine, bank.stores.keystore) == 0
 
 
+def test_keys_replay_erasures_on_the_command_line_destroys_a_restored_key(
+        bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from lifecycle.cli import main
+    from lifecycle.privacy.keyring import write_keyring
+    from lifecycle.settings import get_settings
+
+    backup = bank.stores.keystore.customer_keys([bank.ids[0]]).assign(master_version=1, created_at=NOW)
+    _erase(bank)
+    bank.stores.keystore.add_customer_keys(backup)
+    monkeypatch.setenv("LIFECYCLE_DATABASE_URL", bank.stores.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LIFECYCLE_KEYSTORE_URL", bank.stores.keystore_url)
+    monkeypatch.setenv("LIFECYCLE_KEYRING_FILE", str(write_keyring(bank.stores.keyring, tmp_path / "keyring.json")))
+    get_settings.cache_clear()
+    try:
+        out = io.StringIO()
+        assert main(["keys", "replay-erasures"], out) == 0
+    finally:
+        get_settings.cache_clear()
+    assert out.getvalue() == "erasures replayed: 1 key(s) of erased customers destroyed\n"
+    assert bank.stores.keystore.customer_keys([bank.ids[0]]).empty
+
+
 def test_a_returning_record_of_an_erased_customer_becomes_a_new_customer(bank: Bank) -> None:
     _erase(bank)
     again = load_people(bank.stores, bank.persons[:1])[bank.persons[0].cust_no]

@@ -224,7 +224,10 @@ def test_digests_received_by_email_carry_no_plaintext_name_id_number_or_mobile(
         config.write_text(f'version: 1\nurls:\n  - "{smtp.url("rms@bank.example")}":\n      tag: {", ".join(tags)}\n',
                           encoding="utf-8")
         rules = bank.ctx.care_rules.rules
-        summary = dispatch(bank.ctx.engine, MovableClock(bank_time(10)), AppriseNotifier(config, timeout=5),
+        due = _frame(bank, select(func.max(OutboxMessage.not_before).label("due")).where(
+            OutboxMessage.kind == "rm_digest", OutboxMessage.status == "pending"))["due"].iloc[0]
+        moment = max(pd.Timestamp(due).to_pydatetime(), bank_time(10)) + timedelta(minutes=1)  # enqueued at real time
+        summary = dispatch(bank.ctx.engine, MovableClock(moment), AppriseNotifier(config, timeout=5),
                            TemplateRenderer(), rules.dispatcher, rules.quiet_hours, kinds=["rm_digest"])
         assert summary.sent > 0 and summary.failed == 0
         mails = smtp.wait_for(summary.sent)

@@ -1,6 +1,7 @@
 """Run the outbox dispatcher in this process, optionally killing it at a kill point.
 
     python tests/support/dispatch_child.py --db URL --notify apprise.yml [--kill-at P] [--offset S]
+        [--keystore URL --keyring-file PATH]   # customer messages: contexts opened, opt-outs withheld
 
 Exit codes: 0 done (prints the summary as JSON), -SIGKILL when killed at the point.
 """
@@ -24,6 +25,8 @@ def main() -> int:
     parser.add_argument("--offset", type=float, default=0.0, help="seconds added to the wall clock")
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--lease", type=int, default=60)
+    parser.add_argument("--keystore", help="key store URL: open customer messages' contexts")
+    parser.add_argument("--keyring-file", type=Path)
     args = parser.parse_args()
     from lifecycle.care.config import DispatcherRules, QuietHours
     from lifecycle.care.outbox import dispatch
@@ -37,9 +40,21 @@ def main() -> int:
         arm(args.kill_at)
     clock = MovableClock(datetime.now() + timedelta(seconds=args.offset))
     quiet = QuietHours(start="23:59", end="00:00")  # the children run at any hour of the test machine
-    summary = dispatch(make_engine(args.db), clock, AppriseNotifier(args.notify, timeout=5),
-                       TemplateRenderer(), DispatcherRules(batch=args.batch, lease_seconds=args.lease,
-                                                           backoff_seconds=1, max_attempts=5), quiet)
+    engine = make_engine(args.db)
+    renderer, withhold = TemplateRenderer(), None
+    if args.keystore:
+        from lifecycle.care.consent import withheld
+        from lifecycle.care.sending import CustomerContexts
+        from lifecycle.privacy.keyring import Keyring
+        from lifecycle.store.keystore import KeyStore
+
+        keyring = Keyring.from_file(args.keyring_file)
+        renderer = TemplateRenderer(decrypt=CustomerContexts(engine, KeyStore(make_engine(args.keystore)),
+                                                             lambda: keyring, {"zh_CN": "示例银行", "en": "Bank"}))
+        withhold = withheld
+    summary = dispatch(engine, clock, AppriseNotifier(args.notify, timeout=5),
+                       renderer, DispatcherRules(batch=args.batch, lease_seconds=args.lease,
+                                                 backoff_seconds=1, max_attempts=5), quiet, withhold=withhold)
     print(json.dumps({"claimed": summary.claimed, "sent": summary.sent, "retried": summary.retried}))
     return 0
 

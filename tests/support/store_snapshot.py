@@ -24,7 +24,7 @@ from lifecycle.store.keystore import KeyStore, quarantine_table, run_number
 from lifecycle.store.models import Base, Card, Customer, IngestionRun, QuarantinedRow
 
 # Whole tables that differ by design between a killed-and-resumed day and an uninterrupted one.
-RUN_TABLES = {"ingestion_runs", "alembic_version"}
+RUN_TABLES = {"ingestion_runs", "decision_runs", "alembic_version"}
 VOLATILE_COLUMNS = {"provenance"}  # holds load times
 PII_COLUMNS = ("name_enc", "id_no_enc", "mobile_enc", "email_enc", "address_enc", "birth_date_enc",
                "legal_rep_name_enc")

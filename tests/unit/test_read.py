@@ -84,3 +84,48 @@ def test_a_header_only_file_is_one_empty_chunk_with_its_columns(tmp_path: Path) 
     chunks = list(read_chunks(SPEC, landing, chunk_rows=10))
     assert len(chunks) == 1 and chunks[0].empty
     assert list(chunks[0].columns) == ["row_id", *SPEC.columns]
+
+
+GBK_SPEC = SPEC.model_copy(update={"encoding": "gbk"})
+NAMES = "R1,张伟,B01,北京分行,北京,rm-R1\nR2,王芳,B02,上海分行,上海,rm-R2\n"
+
+
+def _no_content(error: SourceError) -> None:
+    shown = f"{error} {error.args!r} {error!r}"
+    assert not [word for word in ("张伟", "王芳", "北京", "rm-R1") if word in shown]
+    assert not [word for word in ("张伟", "北京分行") if word.encode("utf-8").hex() in shown.replace("\\x", "")]
+
+
+def test_a_utf8_file_in_a_gbk_source_names_file_row_column_and_rule(tmp_path: Path) -> None:
+    _write(tmp_path, HEADER + NAMES, "utf-8")
+    with pytest.raises(SourceError) as err:
+        inspect_file(GBK_SPEC, locate(GBK_SPEC, tmp_path, date(2026, 6, 30)))
+    e = err.value
+    assert (e.row, e.column, e.rule) == (1, "rm_name", "encoding")
+    assert "relationship_managers.csv" in str(e) and "UTF-8" in str(e) and "encoding: utf-8" in str(e)
+    _no_content(e)
+
+
+def test_bytes_that_are_neither_gbk_nor_utf8_name_where_without_quoting_them(tmp_path: Path) -> None:
+    folder = tmp_path / "2026-06-30"
+    folder.mkdir(parents=True)
+    (folder / "relationship_managers.csv").write_bytes(
+        (HEADER + "R1,张伟,B01,北京分行,北京,rm-R1\n").encode("gbk") + b"R2,\xff\xfe,B02,x,y,rm-R2\n")
+    with pytest.raises(SourceError) as err:
+        inspect_file(GBK_SPEC, locate(GBK_SPEC, tmp_path, date(2026, 6, 30)))
+    e = err.value
+    assert (e.row, e.column, e.rule) == (2, "rm_name", "encoding") and "GBK" in str(e)
+    _no_content(e)
+
+
+def test_an_ascii_file_in_a_gbk_source_is_read(tmp_path: Path) -> None:
+    _write(tmp_path, HEADER + "R1,Zhang Wei,B01,Beijing,Beijing,rm-R1\n", "ascii")
+    landing = inspect_file(GBK_SPEC, locate(GBK_SPEC, tmp_path, date(2026, 6, 30)))
+    assert next(read_chunks(GBK_SPEC, landing, 10))["rm_name"].tolist() == ["Zhang Wei"]
+
+
+def test_a_gbk_file_in_a_gbk_source_is_read(tmp_path: Path) -> None:
+    _write(tmp_path, HEADER + NAMES, "gbk")
+    landing = inspect_file(GBK_SPEC, locate(GBK_SPEC, tmp_path, date(2026, 6, 30)))
+    assert landing.encoding == "gb18030"
+    assert next(read_chunks(GBK_SPEC, landing, 10))["rm_name"].tolist() == ["张伟", "王芳"]
