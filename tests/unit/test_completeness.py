@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,20 +17,11 @@ from lifecycle.integration.read import inspect_file, locate, read_chunks
 from lifecycle.integration.sources import ControlTotals, SourceSpec, load_sources
 from lifecycle.integration.stage import stage_source
 from lifecycle.privacy.keyring import generate_keyring
+from tests.support.validators import NoFailures
 
 AS_OF = date(2026, 6, 30)
 FEEDBACK = load_sources()["feedback"]
 HEADER = "feedback_id,cust_no,feedback_date,kind,nps_score,category,severity,status\n"
-
-
-@dataclass
-class NoFailures:
-    failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row_id", "rule", "expectation",
-                                                                                  "column"]))
-    table_failures: list[object] = field(default_factory=list)
-
-    def validate(self, df: pd.DataFrame, suite_name: str, *, run_name: str, source: str) -> NoFailures:
-        return self
 
 
 def _rows(n: int) -> str:
