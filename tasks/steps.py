@@ -13,6 +13,7 @@ UI tells the runs apart. Policies per kind:
   ``load-facts``, ``record-history``) never retry on their own: their enclosing ``load`` is retried as a whole,
   in a new transaction.
 * **Every step has a timeout.**
+* **A deliberate refusal logs its message, not a traceback** (:class:`QuietRefusals`).
 
 No task persists its result or hashes its inputs for a cache key: staged
 frames hold plaintext PII in memory, and Prefect would otherwise pickle them
@@ -21,6 +22,7 @@ under ``PREFECT_HOME``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -68,6 +70,37 @@ POLICIES: dict[str, TaskPolicy] = {
 }
 DEFAULT_POLICY = TaskPolicy(retries=2)
 JITTER = 0.5  # each delay varies by up to ±50 %, so retries of parallel runs do not align
+
+
+class QuietRefusals(logging.Filter):
+    """Prefect logs a failed run's exception with its traceback. For the platform's own
+    errors (bad input, configuration, a refused gate) the message is the whole answer
+    — file, row, column, rule — and a traceback only buries it: drop it, keep the line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, LifecycleError) or _ends_in_refusal(record.exc_text):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _lifecycle_error_names(cls: type[BaseException] = LifecycleError) -> tuple[str, ...]:
+    return (f"{cls.__module__}.{cls.__qualname__}",
+            *(name for sub in cls.__subclasses__() for name in _lifecycle_error_names(sub)))
+
+
+def _ends_in_refusal(exc_text: str | None) -> bool:
+    """Whether an already rendered traceback (Prefect re-emits some records that way)
+    ends in one of the platform's own errors."""
+    if not exc_text:
+        return False
+    last = exc_text.rstrip().rsplit("\n", 1)[-1]
+    return last.split(":", 1)[0] in _lifecycle_error_names()
+
+
+QUIET_REFUSALS = QuietRefusals()
+for _name in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(_name).addFilter(QUIET_REFUSALS)  # the same object twice is added once
 
 
 def retry_unless_deterministic(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:

@@ -78,6 +78,15 @@ def already_loaded(conn: Connection, source: str, as_of: date, sha256: str) -> b
     return conn.execute(stmt).first() is not None
 
 
+def previous_rows(conn: Connection, source: str, as_of: date) -> int | None:
+    """Rows read from the source's file loaded last before ``as_of`` (None: never loaded)."""
+    stmt = (select(IngestedFile.rows_read).where(IngestedFile.source == source, IngestedFile.as_of < as_of,
+                                                 IngestedFile.status == FileStatus.LOADED)
+            .order_by(IngestedFile.as_of.desc(), IngestedFile.id.desc()).limit(1))
+    found = conn.execute(stmt).scalar()
+    return None if found is None else int(found)
+
+
 def register_file(conn: Connection, run_id: str, as_of: date, landing: LandingFile, now: datetime,
                   status: FileStatus) -> tuple[int, str | None]:
     """Record the file as read by this run with ``status``; returns (file_id, the run that

@@ -81,7 +81,8 @@ def summary(plan: RunPlan, staged: list[StagedSource], status: RunStatus,
     return {"run_id": plan.run_id, "as_of": plan.as_of.isoformat(), "status": str(status),
             "unchanged_sources": list(plan.unchanged),
             "sources": {s.spec.name: {"rows_read": s.rows_read, "rows_failed": s.rows_failed,
-                                      "rows_released": s.rows_released, "rows_failed_again": s.rows_failed_again}
+                                      "rows_released": s.rows_released, "rows_failed_again": s.rows_failed_again,
+                                      **({"absent_columns": list(s.file.absent)} if s.file.absent else {})}
                         for s in staged},
             "loaded": loaded or {}}
 

@@ -217,8 +217,9 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
                  now: datetime, identity: IdentityRules | None = None) -> PartyLoadResult:
     """Resolve, survive, protect and upsert the customer sources of one run."""
     identity = identity or IdentityRules()
+    nothing = PartyLoadResult(0, 0, 0, pd.DataFrame(columns=["source", "source_key", "customer_id"]), 0, {})
     if not batches:
-        return PartyLoadResult(0, 0, 0, pd.DataFrame(columns=["source", "source_key", "customer_id"]), 0, {})
+        return nothing
     clock = Stopwatch()
     with clock("resolve"):
         records = _records(batches, keyring)
@@ -241,6 +242,8 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
         group.loc[returning & group["is_new_customer"].to_numpy(), "match_rule"] = ERASED_MATCH_RULE
         group["customer_type"] = entity
         assigned.append((group, attrs, res))
+    if not assigned:  # every row of the customer sources was quarantined
+        return nothing
     return _apply(conn, keystore, keyring, assigned, run_id, now, clock)
 
 

@@ -7,17 +7,21 @@ staging folder, and the gate is a verdict over what staging found.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from lifecycle.errors import ConfigError, LifecycleError
 from lifecycle.integration import bookkeeping, quarantine
+from lifecycle.integration.control import check_stable, check_unchanged, check_volume
 from lifecycle.integration.extract_sql import extract_sql
 from lifecycle.integration.ports import IntegrationContext
-from lifecycle.integration.read import LandingFile, check_header, inspect_file, locate
+from lifecycle.integration.read import LandingFile, inspect_file, locate
 from lifecycle.integration.stage import StagedSource, stage_source
+
+log = logging.getLogger(__name__)
 
 
 class QualityGateError(LifecycleError):
@@ -74,8 +78,12 @@ def plan_day(ctx: IntegrationContext, as_of: date, only: list[str] | None = None
         if only and name not in only:
             continue
         path = extract_sql(spec, landing_dir, as_of) if spec.sql else locate(spec, landing_dir, as_of)
-        landing = inspect_file(spec, path)
-        check_header(spec, landing)
+        if not spec.sql:  # an SQL extract was written just now, by this run
+            check_stable(spec, path, datetime.now(UTC))  # file times are wall-clock times
+        landing = inspect_file(spec, path, landing_dir, as_of)
+        if landing.absent:
+            log.warning("source %s: optional column(s) %s absent from %s; read as empty", name,
+                        ", ".join(landing.absent), path.name)
         files[name] = landing
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
@@ -102,13 +110,20 @@ def remove_staging(ctx: IntegrationContext, run_id: str) -> None:
 
 
 def stage(ctx: IntegrationContext, plan: RunPlan, source: str) -> StagedSource:
-    """Read, standardise and validate one source's file and its released quarantine rows."""
+    """Read, standardise and validate one source's file and its released quarantine rows;
+    a SourceError when its row count is off (control totals, minimum, volume against the
+    previous load) or the file changed while it was read."""
     spec = ctx.sources[source]
+    landing = plan.files[source]
     with ctx.engine.connect() as conn:
         released = quarantine.released_rows(conn, ctx.keystore, ctx.keyring, spec, ctx.clock.now())
-    return stage_source(spec, plan.files[source], plan.as_of, ctx.gate, keyring=ctx.keyring,
-                        staging_dir=staging_dir(ctx, plan.run_id), run_name=plan.run_name,
-                        chunk_rows=ctx.settings.chunk_rows, released=released)
+        previous = bookkeeping.previous_rows(conn, source, plan.as_of)
+    staged = stage_source(spec, landing, plan.as_of, ctx.gate, keyring=ctx.keyring,
+                          staging_dir=staging_dir(ctx, plan.run_id), run_name=plan.run_name,
+                          chunk_rows=ctx.settings.chunk_rows, released=released)
+    check_volume(spec, landing.path, staged.file_rows, previous)
+    check_unchanged(landing.path, landing.size, landing.mtime_ns)
+    return staged
 
 
 REFUSAL_PREFIX = "quality gate refused"  # how a refusal's message begins (the run report tells refusals by it)

@@ -1,221 +1,294 @@
 """Read one source extract into a frame of strings, or refuse it clearly.
 
 Every value is read as text: typing is the standardiser's job, so that a bad
-value becomes a quarantined row with a rule, not a crash. Encodings: strict
-UTF-8 is tried first when the source says UTF-8 or auto; GBK extracts are
-decoded as GB18030 (a superset holding rare name characters GBK lacks). UTF-8
-bytes read as GBK would turn into mojibake without an error, so a declared
-encoding is never silently swapped: a mismatch is an error naming file, row
-and column.
+value becomes a quarantined row with a rule, not a crash. The encoding of a text
+extract is resolved by :mod:`lifecycle.integration.encoding` (never on Parquet),
+its header matched by :mod:`lifecycle.integration.header`, its completeness
+announced by :mod:`lifecycle.integration.control`.
+
+Every refusal is a :class:`~lifecycle.errors.SourceError` naming the file, the
+row, the column and the rule — never a traceback from a parser, and never a byte
+of the file: parsers quote the offending line (personal data) in their messages,
+so their errors are replaced by the reader's own diagnosis.
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
+import difflib
+import fnmatch
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import charset_normalizer
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lifecycle.errors import SourceError
+from lifecycle.integration.control import Control, announced
+from lifecycle.integration.csv_diagnosis import diagnose_structure
+from lifecycle.integration.encoding import resolve_encoding
+from lifecycle.integration.header import Header, first_line, match_header, split_names
 from lifecycle.integration.sources import SourceSpec
 
 ROW_ID = "row_id"
 HASH_BLOCK = 1 << 20
 CSV_BLOCK_BYTES = 8 << 20  # Arrow parses a CSV in blocks of this size, in parallel
+PARQUET_MAGIC = b"PAR1"
+WRITTEN_VALUE_RULES = frozenset({"control", "formula"})
 
 
 @dataclass(frozen=True)
 class LandingFile:
-    """A located extract: where it is, its SHA-256 and its encoding."""
+    """A located extract: where it is, its SHA-256 and its encoding (``binary`` for
+    Parquet), the bytes holding data (before a trailer), its control totals."""
 
     source: str
     path: Path
     sha256: str
     encoding: str
     size: int
+    data_bytes: int | None = None  # None: all of it
+    control: Control | None = None
+    mtime_ns: int = 0
+    absent: tuple[str, ...] = ()  # optional configured columns the file lacks
+    suspects: frozenset[str] = WRITTEN_VALUE_RULES | {"quotes"}  # checks worth running on this file's values
 
 
 def locate(spec: SourceSpec, landing_dir: Path, as_of: date) -> Path:
-    """The one file of ``spec`` for ``as_of``; a clear error when none or several."""
+    """The one regular file of ``spec`` for ``as_of``; a clear error when none, several,
+    or a match that is not a file (a directory, a broken link)."""
     assert spec.path is not None
     relative = spec.path.format(as_of=as_of.isoformat())
     pattern = str(landing_dir / relative)
-    matches = sorted(landing_dir.glob(relative))
+    matches = sorted(landing_dir.glob(relative)) or _broken_links(landing_dir / relative)
     if not matches:
-        raise SourceError(pattern, None, None, "file_present", f"no extract of source {spec.name!r} for {as_of}")
+        raise SourceError(pattern, None, None, "file_present",
+                          f"no extract of source {spec.name!r} for {as_of}{_near_names(landing_dir / relative)}")
     if len(matches) > 1:
         raise SourceError(pattern, None, None, "single_file", f"{len(matches)} files match; expected one")
-    return matches[0]
+    path = matches[0]
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "a broken link" if path.is_symlink() else "not a regular file"
+        raise SourceError(str(path), None, None, "regular_file", f"the extract is {what}, not a readable file")
+    return path
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def _broken_links(expected: Path) -> list[Path]:
+    """Links matching the expected name whose target is gone (a glob does not list them)."""
+    folder = expected.parent
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_symlink() and not p.exists()
+                  and fnmatch.fnmatchcase(p.name, expected.name))
+
+
+def _near_names(expected: Path) -> str:
+    """A hint when the folder holds the expected name in another case (names are exact)."""
+    folder = expected.parent
+    if not folder.is_dir():
+        return f"; the folder {folder.name} does not exist"
+    names = [p.name for p in folder.iterdir()]
+    same = [n for n in names if n.lower() == expected.name.lower()]
+    if same:
+        return f"; the folder holds {same[0]!r}: file names are case-sensitive"
+    close = difflib.get_close_matches(expected.name, names, n=1, cutoff=0.8)
+    return f"; the folder holds {close[0]!r}: is it misnamed?" if close else ""
+
+
+CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _field_start_re2(delimiter: str) -> str:
+    """RE2 for a field start (line break or delimiter, a quote, blanks) before ``=``, ``@``,
+    ``+`` or ``-``: a superset of where the formula row rule can fire (``,-5`` included)."""
+    d = "\\" + delimiter if delimiter in "\\]^-" else delimiter
+    return rf'[\r\n{d}]"?[ \t]*[=@+\-]'
+
+
+def hash_and_scan(path: Path, delimiter: str) -> tuple[str, frozenset[str]]:
+    """The file's SHA-256, and which value checks can fire at all: ``control`` (a
+    control byte somewhere), ``formula`` (a field that may start like a formula) and
+    ``quotes`` (a quote somewhere: only a quoted value can span lines).
+
+    One pass over the bytes, the searches in RE2 at a few hundred MB/s: in a clean
+    extract none is found and those per-value checks are skipped. Neither UTF-8 nor
+    GBK has these bytes inside a multi-byte character, so the scan holds for both."""
+    digest, found, tail = hashlib.sha256(), set(), b""
+    searches = {"control": CONTROL_RE2, "formula": _field_start_re2(delimiter)}
     with path.open("rb") as fh:
         while block := fh.read(HASH_BLOCK):
             digest.update(block)
-    return digest.hexdigest()
+            data = pa.array([tail + block], pa.binary())
+            for name, pattern in searches.items():
+                if name not in found and pc.any(pc.match_substring_regex(data, pattern)).as_py():
+                    found.add(name)
+            if b'"' in block:
+                found.add("quotes")
+            tail = block[-16:]
+    return digest.hexdigest(), frozenset(found)
 
 
-def _first_bad(path: Path, codec: str = "utf-8") -> tuple[int, int] | None:
-    """(line, byte offset in line) of the first byte that is not valid ``codec``, or None.
-
-    Read in blocks; a multibyte sequence cut by a block's end is carried over.
-    ``ascii`` finds the first byte above 0x7F.
-    """
-    line_no, carry = 1, b""
-    with path.open("rb") as fh:
-        while block := fh.read(HASH_BLOCK):
-            data = carry + block
-            try:
-                data.decode(codec)
-                cut = len(data)
-            except UnicodeDecodeError as exc:
-                if exc.end >= len(data) and exc.start >= len(data) - 3 and codec != "ascii":
-                    cut = exc.start  # perhaps only cut by the block's end
-                else:
-                    head = data[: exc.start]
-                    line_no += head.count(b"\n")
-                    return line_no, exc.start - (head.rfind(b"\n") + 1)
-            line_no += data[:cut].count(b"\n")
-            carry = data[cut:]
-    if carry:
-        return line_no, 0
-    return None
-
-
-def _column_at(path: Path, line_no: int, byte_in_line: int, delimiter: str) -> str | None:
-    """The header name of the column holding byte ``byte_in_line`` of line ``line_no``."""
-    with path.open("rb") as fh:
-        header = fh.readline()
-        line = header
-        for _ in range(line_no - 1):
-            line = fh.readline()
-    index = line[:byte_in_line].count(delimiter.encode())
-    names = header.decode("utf-8", errors="replace").strip().lstrip("\ufeff").split(delimiter)
-    return names[index] if index < len(names) else None
-
-
-def resolve_encoding(path: Path, declared: str, delimiter: str = ",") -> str:
-    """The Python codec to read ``path`` with, or a SourceError naming where it breaks."""
-    if declared in ("gbk", "gb18030"):
-        return _gbk_encoding(path, declared, delimiter)
-    bad = _first_bad(path, "utf-8")
-    if bad is None:
-        with path.open("rb") as fh:
-            return "utf-8-sig" if fh.read(3) == b"\xef\xbb\xbf" else "utf-8"
-    if declared == "auto":
-        best = charset_normalizer.from_path(path).best()
-        if best is None:
-            raise SourceError(str(path), bad[0] - 1, None, "encoding", "cannot detect the file's encoding")
-        name = best.encoding.lower()
-        return "gb18030" if name in ("gbk", "gb2312", "gb18030", "hz") else name
-    line_no, byte_in_line = bad
-    column = _column_at(path, line_no, byte_in_line, delimiter)
-    hint = ""
+def inspect_file(spec: SourceSpec, path: Path, landing_dir: Path | None = None,
+                 as_of: date | None = None) -> LandingFile:
+    """Identify and check a located extract: size, encoding, control totals, header."""
     try:
-        path.read_bytes().decode("gb18030")
-        hint = "; the bytes decode as GBK/GB18030: set `encoding: gbk` for this source or re-export as UTF-8"
-    except UnicodeDecodeError:
-        pass
-    raise SourceError(
-        str(path), line_no - 1, column, "encoding",
-        f"not valid {declared.upper()} (line {line_no} of the file){hint}",
-    )
-
-
-def _gbk_encoding(path: Path, declared: str, delimiter: str) -> str:
-    """``gb18030`` for a file of a GBK source, or a SourceError naming where it is not GBK.
-
-    UTF-8 bytes read as GBK turn into mojibake without an error (or into an error that
-    quotes the file's bytes), so a file that is UTF-8 — and not plain ASCII, which both
-    read alike — is refused first.
-    """
-    if _first_bad(path, "utf-8") is None:
-        bad, problem = _first_bad(path, "ascii"), (f"the file is UTF-8, not {declared.upper()}", "set `encoding: "
-                                                    "utf-8` (or `auto`) for this source, or re-export the file as GBK")
+        stat = path.stat()
+    except OSError:
+        raise SourceError(str(path), None, None, "regular_file", "the extract cannot be read") from None
+    if stat.st_size == 0:
+        raise SourceError(str(path), None, None, "empty_file",
+                          "the file is empty (0 bytes): not even a header; the extract failed or is still "
+                          "being written")
+    if spec.format == "parquet":
+        encoding = "binary"
+        _check_parquet_magic(path)
+        control = None if spec.control is None else _control(spec, path, landing_dir, as_of)
     else:
-        bad, problem = _first_bad(path, "gb18030"), (f"not valid {declared.upper()} (GB18030) nor UTF-8",
-                                                      "re-export the file in the source's encoding")
-    if bad is None:
-        return "gb18030"
-    line_no, byte_in_line = bad
-    raise SourceError(str(path), line_no - 1, _column_at(path, line_no, byte_in_line, delimiter), "encoding",
-                      f"{problem[0]} (line {line_no} of the file): {problem[1]}")
+        encoding = resolve_encoding(path, spec.encoding, spec.delimiter)
+        control = _control(spec, path, landing_dir, as_of)
+    sha256, suspects = hash_and_scan(path, spec.delimiter)
+    if spec.format == "parquet":
+        suspects = WRITTEN_VALUE_RULES  # a binary file's bytes say nothing: every value is checked
+    landing = LandingFile(spec.name, path, sha256, encoding, stat.st_size,
+                          control.data_bytes if control else None, control, stat.st_mtime_ns)
+    header = read_header(spec, landing)
+    return dataclasses.replace(landing, absent=header.absent, suspects=suspects)
 
 
-def inspect_file(spec: SourceSpec, path: Path) -> LandingFile:
-    encoding = resolve_encoding(path, spec.encoding, spec.delimiter)
-    return LandingFile(spec.name, path, sha256_of(path), encoding, path.stat().st_size)
+def _control(spec: SourceSpec, path: Path, landing_dir: Path | None, as_of: date | None) -> Control | None:
+    if spec.control is not None and spec.control.kind == "file" and (landing_dir is None or as_of is None):
+        raise ValueError("a control file is located from the landing folder and the as-of date")
+    return announced(spec, path, landing_dir or path.parent, as_of or date.min)
+
+
+def _check_parquet_magic(path: Path) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        fh.seek(-4, 2)
+        tail = fh.read(4)
+    if head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
+        cut = head == PARQUET_MAGIC
+        raise SourceError(str(path), None, None, "parquet_format",
+                          "not a Parquet file: " + ("it lacks its footer (truncated while written or copied)"
+                                                    if cut else "it does not start with Parquet's magic bytes"))
+
+
+def _parquet_schema(path: Path) -> pa.Schema:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path)
+    except (pa.ArrowException, OSError):  # the message may quote the file's bytes
+        raise SourceError(str(path), None, None, "parquet_format",
+                          "the Parquet footer cannot be read: the file is damaged or truncated") from None
+
+
+def read_header(spec: SourceSpec, landing: LandingFile) -> Header:
+    """The file's header matched against the source (see :mod:`lifecycle.integration.header`)."""
+    if spec.format == "parquet":
+        return match_header(spec, landing.path, list(_parquet_schema(landing.path).names), None)
+    line = first_line(landing.path, landing.encoding)
+    return match_header(spec, landing.path, split_names(line, spec.delimiter), spec.delimiter)
 
 
 def check_header(spec: SourceSpec, landing: LandingFile) -> list[str]:
-    """The file's columns; a SourceError for the first configured column it lacks."""
-    if spec.format == "parquet":
-        import pyarrow.parquet as pq
-
-        names = list(pq.read_schema(landing.path).names)
-    else:
-        header = pd.read_csv(landing.path, nrows=0, encoding=landing.encoding, sep=spec.delimiter, dtype=str)
-        names = [str(c).strip() for c in header.columns]
-    missing = [c for c in spec.columns if c not in names]
-    if missing:
-        raise SourceError(
-            str(landing.path), 0, missing[0], "required_column",
-            f"column missing from the header (source {spec.name!r} expects {', '.join(spec.columns)})"
-            + (f"; also missing: {', '.join(missing[1:])}" if len(missing) > 1 else ""),
-        )
-    return names
+    """The configured columns the file holds; a SourceError naming the true cause when its
+    header cannot be read as the source's (optional columns may be absent)."""
+    return read_header(spec, landing).present
 
 
 def read_chunks(spec: SourceSpec, landing: LandingFile, chunk_rows: int,
                 columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
     """The extract in chunks of at most ``chunk_rows`` rows, all values as strings
     (None when empty), the configured columns (or ``columns``) only, plus
-    ``row_id``: the 1-based data row number in the file (line number minus one)."""
-    check_header(spec, landing)
+    ``row_id``: the 1-based data row number in the file (line number minus one).
+    An optional column the file lacks is all None."""
+    header = read_header(spec, landing)
     wanted = list(columns or spec.columns)
-    if spec.format == "parquet":
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(landing.path)
-        start = 1
-        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
-            frame = batch.to_pandas().astype("string").astype(object).where(lambda f: f.notna(), None)
-            frame.insert(0, ROW_ID, range(start, start + len(frame)))
-            start += len(frame)
-            yield frame
-        return
+    present = [c for c in wanted if c in header.names]
+    tables = _parquet_tables(spec, landing, header, present, chunk_rows) if spec.format == "parquet" \
+        else _csv_tables(spec, landing, header, present, chunk_rows)
     start = 1
-    for table in _csv_tables(spec, landing, wanted, chunk_rows):
+    for table in tables:
+        _check_values(spec, landing, table, start)
         frame = table.to_pandas()
+        if spec.format == "parquet":
+            frame = frame.astype(object).where(frame.notna(), None)
+        for name in wanted:
+            if name not in frame:
+                frame[name] = None
+        frame = frame[wanted]
         frame.insert(0, ROW_ID, pd.RangeIndex(start, start + len(frame)))
         start += len(frame)
         yield frame
 
 
-def _csv_tables(spec: SourceSpec, landing: LandingFile, wanted: list[str], chunk_rows: int) -> Iterator[pa.Table]:
+def _parquet_tables(spec: SourceSpec, landing: LandingFile, header: Header, present: list[str],
+                    chunk_rows: int) -> Iterator[pa.Table]:
+    """Parquet row batches as string tables, named as configured (padded names trimmed)."""
+    import pyarrow.parquet as pq
+
+    schema = _parquet_schema(landing.path)
+    actual = {name: schema.names[i] for i, name in enumerate(header.names) if name in present}
+    try:
+        parquet = pq.ParquetFile(landing.path)
+        yielded = False
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=[actual[c] for c in present]):
+            yielded = True
+            yield _as_strings(spec, pa.Table.from_batches([batch]), present)
+        if not yielded:
+            yield pa.table({c: pa.array([], pa.string()) for c in present})
+    except (pa.ArrowException, OSError):
+        raise SourceError(str(landing.path), None, None, "parquet_format",
+                          "the Parquet data cannot be read: the file is damaged or truncated") from None
+
+
+def _as_strings(spec: SourceSpec, table: pa.Table, names: list[str]) -> pa.Table:
+    """Every column as text, as the source's CSV would hold it: a date or timestamp in the
+    column's first configured format, numbers plain."""
+    columns = []
+    for name, column in zip(names, table.columns, strict=True):
+        formats = spec.columns[name].format
+        if formats and (pa.types.is_timestamp(column.type) or pa.types.is_date(column.type)):
+            zone = column.type.tz if pa.types.is_timestamp(column.type) else None
+            stamps = pc.cast(column, pa.timestamp("s", zone), safe=False)  # the formats have whole seconds
+            columns.append(pc.strftime(stamps, format=formats[0]))
+        else:
+            columns.append(pc.cast(column, pa.string()))
+    return pa.table(columns, names=names)
+
+
+def _data_input(landing: LandingFile) -> str | pa.NativeFile:
+    """The extract's data bytes for Arrow: the path, or a window before the trailer."""
+    if landing.data_bytes is None or landing.data_bytes >= landing.size:
+        return str(landing.path)
+    return pa.BufferReader(pa.memory_map(str(landing.path)).read_buffer(landing.data_bytes))
+
+
+def _csv_tables(spec: SourceSpec, landing: LandingFile, header: Header, wanted: list[str],
+                chunk_rows: int) -> Iterator[pa.Table]:
     """The CSV's ``wanted`` columns as Arrow string tables of ``chunk_rows`` rows (the last shorter).
 
     Arrow's reader parses in parallel blocks without a Python object per value; only an
     empty cell is null (``NA``, ``null`` and the like stay text, as the source wrote them).
-    A row with the wrong number of fields refuses the file, naming its line, not its content.
+    The header row is skipped and the columns named by ``header`` (trimmed, configured).
+    A parse error refuses the file with the reader's diagnosis, naming its line, not its content.
     """
-    read_options = pacsv.ReadOptions(encoding=landing.encoding, block_size=CSV_BLOCK_BYTES)
-    parse_options = pacsv.ParseOptions(delimiter=spec.delimiter)
+    read_options = pacsv.ReadOptions(encoding=landing.encoding, block_size=CSV_BLOCK_BYTES,
+                                     column_names=list(header.names), skip_rows=1)
+    parse_options = pacsv.ParseOptions(delimiter=spec.delimiter, newlines_in_values=spec.quoted_newlines)
     convert_options = pacsv.ConvertOptions(
         include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()), null_values=[""],
         strings_can_be_null=True, quoted_strings_can_be_null=True)
     pending: list[pa.RecordBatch] = []
     rows, yielded = 0, False
     try:  # the first block is parsed on opening
-        reader = pacsv.open_csv(landing.path, read_options=read_options, parse_options=parse_options,
+        reader = pacsv.open_csv(_data_input(landing), read_options=read_options, parse_options=parse_options,
                                 convert_options=convert_options)
         for batch in reader:
             pending.append(batch)
@@ -226,26 +299,31 @@ def _csv_tables(spec: SourceSpec, landing: LandingFile, wanted: list[str], chunk
                 yield table.slice(0, chunk_rows)
                 rest = table.slice(chunk_rows)
                 pending, rows = rest.to_batches(), rest.num_rows
-    except pa.ArrowInvalid:
-        raise _ragged_row_error(spec, landing) from None
-    except UnicodeDecodeError as exc:  # its args hold the undecodable block: the file's content
-        raise SourceError(str(landing.path), None, None, "encoding",
-                          f"not valid {landing.encoding} ({exc.reason}) although checked on arrival: was the file "
-                          "changed while it was read?") from None
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        limit = landing.size if landing.data_bytes is None else landing.data_bytes
+        raise diagnose_structure(spec, landing.path, landing.encoding, limit, header) from None
     if rows or not yielded:  # a header-only file is one empty chunk with its columns
         yield pa.Table.from_batches(pending, schema=reader.schema).combine_chunks()
 
 
-def _ragged_row_error(spec: SourceSpec, landing: LandingFile) -> SourceError:
-    """The error for the first row whose field count differs from the header's.
-
-    Arrow's message quotes the row (PII), and its parallel parser does not know the
-    row's number; this slow scan runs only once the file is already refused."""
-    with landing.path.open(encoding=landing.encoding, newline="") as fh:
-        rows = csv.reader(fh, delimiter=spec.delimiter)
-        width = len(next(rows, []))
-        for row_no, row in enumerate(rows, start=1):
-            if len(row) != width:
-                return SourceError(str(landing.path), row_no, None, "csv_structure",
-                                   f"malformed CSV: line {rows.line_num} has {len(row)} fields, the header {width}")
-    return SourceError(str(landing.path), None, None, "csv_structure", "malformed CSV: a quoted field is not closed")
+def _check_values(spec: SourceSpec, landing: LandingFile, table: pa.Table, start: int) -> None:
+    """Refuse a value longer than ``max_field_chars``, or spanning lines where the source
+    does not allow it; vectorised over the chunk, naming row and column."""
+    for name in table.column_names:
+        column = table.column(name)
+        if not pa.types.is_string(column.type) or column.null_count == len(column):
+            continue
+        lengths = pc.utf8_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > spec.max_field_chars:
+            index = pc.index(lengths, longest).as_py()
+            raise SourceError(str(landing.path), start + index, name, "field_size",
+                              f"a value of {longest:,} characters exceeds the source's max_field_chars of "
+                              f"{spec.max_field_chars:,}")
+        if not spec.quoted_newlines and spec.format == "csv" and "quotes" in landing.suspects:
+            spans = pc.match_substring_regex(column, r"[\r\n]")
+            if pc.any(spans).as_py():
+                index = pc.index(spans, True).as_py()
+                raise SourceError(str(landing.path), start + index, name, "csv_structure",
+                                  "a quoted value spans lines; set `quoted_newlines: true` for this source if "
+                                  "its extracts hold line breaks inside values")

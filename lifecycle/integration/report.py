@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -78,6 +79,7 @@ class RunReport:
     error: str | None
     unchanged: list[str]
     sources: list[SourceReport]
+    absent_columns: dict[str, list[str]] = field(default_factory=dict)  # optional columns a file lacked
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def run_report(conn: Connection, run_id: str, config: SourcesConfig | None = Non
     files = {f.source: f for f in conn.execute(select(
         IngestedFile.source, IngestedFile.path, IngestedFile.encoding, IngestedFile.rows_read, IngestedFile.rows_loaded,
         IngestedFile.rows_quarantined).where(IngestedFile.run_id == run_id))}
-    staged: dict[str, dict[str, int]] = summary.get("sources", {})
+    staged: dict[str, dict[str, Any]] = summary.get("sources", {})
     sources = []
     for name in dict.fromkeys([*staged, *files]):
         f = files.get(name)
@@ -138,8 +140,10 @@ def run_report(conn: Connection, run_id: str, config: SourcesConfig | None = Non
         else:  # the run stopped before recording its files: what staging counted, nothing loaded
             sources.append(SourceReport(name, "", "", int(counted["rows_read"]), 0, 0, top.get(name, []), *gate))
     status = shown_status(run.status, run.error, any(s.over_budget for s in sources))
+    absent = {name: list(counts["absent_columns"]) for name, counts in staged.items()
+              if counts.get("absent_columns")}
     return RunReport(run.run_id, run.as_of, status, run.error, list(summary.get("unchanged_sources", [])),
-                     sources)
+                     sources, absent)
 
 
 def shown_status(status: str, error: str | None, over_budget: bool = False) -> str:
@@ -183,6 +187,9 @@ def render_markdown(report: RunReport, docs_url: str | None, other_runs: Sequenc
                      f"{r.rows_quarantined:,} | {_budget(r)} | {_rules(r)} |")
     lines += ["", "Quarantined rows include those whose owner was not loaded (`owner_known`); the error budget "
               "is measured on the rows the quality checks rejected.", "", f"The rows themselves: {_finding(report)}"]
+    if report.absent_columns:
+        lines += ["", "Optional columns absent from their file (read as empty): " + "; ".join(
+            f"{source}: {', '.join(columns)}" for source, columns in report.absent_columns.items())]
     if other_runs:
         lines += ["", f"Other runs of {report.as_of}:", ""]
         lines += [f"- run `{run_id[:8]}`: {status} — [{Path(path).name}]({Path(path).name})"

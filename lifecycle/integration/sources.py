@@ -65,6 +65,33 @@ class SqlSource(BaseModel):
     query: str = Field(description="SQL text; :as_of is bound to the as-of date")
 
 
+Separator = Literal[".", ",", " ", "'", ""]
+Checksum = Literal["sha256", "md5", "none"]
+
+
+class ControlTotals(BaseModel):
+    """How a source announces its own completeness: a trailer line or a control file.
+
+    The trailer is the file's last line, ``<marker><delimiter><rows>[<delimiter><checksum>]``,
+    its checksum taken over the file's bytes before that line. A control file holds one
+    line ``<rows>[,<checksum>]``, its checksum taken over the whole extract. A file whose
+    control totals are missing or disagree is refused: it is incomplete or altered.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["trailer", "file"]
+    marker: str = Field(default="TRAILER", min_length=1, description="trailer only: the trailer's first field")
+    file: str | None = Field(default=None, description="file only: glob of the control file; {as_of} substituted")
+    checksum: Checksum = "sha256"
+
+    @model_validator(mode="after")
+    def _check(self) -> ControlTotals:
+        if self.kind == "file" and not self.file:
+            raise ValueError("control totals of kind 'file' need the control file's path (file: ...)")
+        return self
+
+
 class SourceSpec(BaseModel):
     """One source extract."""
 
@@ -77,7 +104,17 @@ class SourceSpec(BaseModel):
     sql: SqlSource | None = None
     format: Literal["csv", "parquet"] = "csv"
     encoding: Encoding = "auto"
-    delimiter: str = ","
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    decimal_separator: Literal[".", ","] = Field(default=".", description="decimal separator of amounts")
+    thousands_separator: Separator = Field(default=",", description="digit grouping of amounts; '' for none")
+    quoted_newlines: bool = Field(default=False, description="whether a quoted value may span lines")
+    max_field_chars: int = Field(default=65_536, ge=1, description="longest value accepted, in characters")
+    control: ControlTotals | None = None
+    min_rows: int = Field(default=1, ge=0, description="fewest data rows a complete extract holds")
+    volume_tolerance: Annotated[float, Field(gt=0.0)] | None = Field(
+        default=None, description="largest relative change of the row count from the previous load")
+    stable_seconds: float = Field(default=0.0, ge=0.0,
+                                  description="a file modified more recently than this is still being written")
     suite: str
     error_budget: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     trust: int = Field(default=9, description="survivorship rank: lower is more trusted")
@@ -102,6 +139,11 @@ class SourceSpec(BaseModel):
         dupes = sorted({t for t in targets if targets.count(t) > 1})
         if dupes:
             raise ValueError(f"source {self.name!r}: several columns map to {dupes}")
+        if self.format == "parquet" and self.control is not None and self.control.kind == "trailer":
+            raise ValueError(f"source {self.name!r}: a Parquet extract has no trailer line; use a control file")
+        if self.decimal_separator == self.thousands_separator:
+            raise ValueError(f"source {self.name!r}: decimal and thousands separators are both "
+                             f"{self.decimal_separator!r}")
         return self
 
     def canonical(self, source_column: str) -> str:

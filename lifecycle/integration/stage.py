@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.errors import SourceError
+from lifecycle.integration.control import check_row_count
 from lifecycle.integration.quarantine import Released
-from lifecycle.integration.read import ROW_ID, LandingFile, read_chunks
+from lifecycle.integration.read import ROW_ID, WRITTEN_VALUE_RULES, LandingFile, read_chunks
+from lifecycle.integration.row_rules import row_rule_failures
 from lifecycle.integration.sources import SourceSpec
 from lifecycle.integration.standardize import clean_text, standardize
 from lifecycle.privacy.blind_index import blind_index_series
@@ -64,6 +66,7 @@ class StagedSource:
     superseded_ids: tuple[int, ...] = ()  # released rows whose key the new file holds
     origin: pd.DataFrame | None = None  # row_id < 0 -> file, row_number of a released row
     rows_released: int = 0  # of rows_read: rows released from the quarantine and fed again
+    file_rows: int = 0  # data rows in the file itself (without released rows)
 
     @property
     def rows_failed(self) -> int:
@@ -162,6 +165,7 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
     clock = Stopwatch(timings)
     with clock("read"):
         in_file, duplicated = file_key_hashes(spec, landing, chunk_rows)
+    check_row_count(spec, landing.path, len(in_file), landing.control)
     chunks = iter(read_chunks(spec, landing, chunk_rows))
     if released is not None:
         if len(released.raw):
@@ -187,7 +191,9 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
             outcome = validator.validate(std, spec.suite, run_name=run_name, source=spec.name)
         _refuse_table_failures(outcome, spec, landing)
         chunk_failures = pd.concat([outcome.failures[FAILURE_COLUMNS],
-                                    _repeated_keys(raw, spec, duplicated, in_file)], ignore_index=True)
+                                    _repeated_keys(raw, spec, duplicated, in_file),
+                                    row_rule_failures(raw, std, spec, _suspects(raw, landing))],
+                                   ignore_index=True)
         failures.append(chunk_failures)
         bad = std[ROW_ID].isin(chunk_failures[ROW_ID])
         rejected.append(raw[bad.to_numpy()])
@@ -205,7 +211,15 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         parts=tuple(parts), timings=timings,
         released_ids=tuple(released.quarantine_ids) if released is not None else (),
         superseded_ids=tuple(superseded), origin=released.origin if released is not None else None,
-        rows_released=released_rows)
+        rows_released=released_rows, file_rows=len(in_file))
+
+
+def _suspects(raw: pd.DataFrame, landing: LandingFile) -> frozenset[str]:
+    """The written-value rules to run on a chunk: those the file's byte scan found
+    possible, and all of them for rows released from the quarantine."""
+    if len(raw) and (raw[ROW_ID] < 1).any():
+        return WRITTEN_VALUE_RULES
+    return landing.suspects
 
 
 def _drop_superseded(std: pd.DataFrame, raw: pd.DataFrame, spec: SourceSpec, in_file: np.ndarray,

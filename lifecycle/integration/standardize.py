@@ -119,19 +119,69 @@ def parse_dates(values: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Se
     return parsed, checks.flags(values.index, present, parsed.notna().to_numpy())
 
 
-def parse_number(values: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, pd.Series]:
-    """Numbers (NA when empty or unreadable) in yuan, and the number_valid pass flag."""
-    text = values.astype(TEXT).str.strip().str.replace(",", "", regex=False)
-    number = pd.to_numeric(text, errors="coerce")
-    present = text.notna().to_numpy() & (text.fillna("") != "").to_numpy()
-    valid = number.notna().to_numpy()
+def _flags(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow result as a numpy array, null as False."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _literal(char: str) -> str:
+    return "\\" + char if char == "." else char
+
+
+def number_patterns(decimal: str, thousands: str) -> tuple[str, str]:
+    """RE2 patterns of a plain decimal number under ``decimal`` and ``thousands`` separators,
+    and of one under the swapped convention (a value that matches only the second is
+    ambiguous: ``12,50`` where ``.`` is the decimal separator — 12.50 or 1250?).
+
+    Only plain notation is a number: no exponent (``1e309``), no ``inf`` or ``NaN``, no
+    currency sign. Grouping is by threes, and the integer part is required."""
+    def pattern(dec: str, sep: str) -> str:
+        grouped = rf"|\d{{1,3}}(?:{_literal(sep)}\d{{3}})+" if sep else ""
+        return rf"^[+-]?(?:\d+{grouped})(?:{_literal(dec)}\d+)?$"
+
+    other_decimal = "," if decimal == "." else "."
+    other_thousands = decimal if thousands in ("", other_decimal) else thousands
+    return pattern(decimal, thousands), pattern(other_decimal, other_thousands)
+
+
+def parse_number(values: pd.Series, spec: ColumnSpec, decimal: str = ".", thousands: str = ",",
+                 ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers in yuan (NA when empty, unreadable or ambiguous), the number_valid pass
+    flag, and the number_unambiguous pass flag.
+
+    A value is read under the source's separators only, never guessed: one that fits
+    the other convention and not the source's is ambiguous (flagged, NA, not read);
+    one that fits neither, or is not finite, is not valid.
+    """
+    array = pa.array(nfkc(values).str.strip().array)
+    present = _flags(pc.greater(pc.utf8_length(array), 0))
+    strict, swapped = number_patterns(decimal, thousands)
+    fits = _flags(pc.match_substring_regex(array, strict))
+    ambiguous = np.zeros(len(array), dtype=bool)
+    others = present & ~fits  # rare: only these can be ambiguous
+    if others.any():
+        ambiguous[others] = _flags(pc.match_substring_regex(array.filter(pa.array(others)), swapped))
+    plain = pc.if_else(pa.array(fits), array, pa.scalar(None, array.type))
+    if thousands:
+        plain = pc.replace_substring(plain, thousands, "")
+    if decimal != ".":
+        plain = pc.replace_substring(plain, decimal, ".")
+    try:
+        parsed = pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:  # a digit string too long for Arrow's parser: read it as Python does
+        parsed = pd.to_numeric(pd.Series(plain.to_pylist()), errors="coerce").to_numpy(dtype=float)
+    number = pd.Series(parsed, index=values.index, dtype="float64")
+    valid = fits & np.isfinite(number.fillna(0).to_numpy(dtype=float)) & number.notna().to_numpy()
+    number = number.where(valid)
+    valid_flag = checks.flags(values.index, present & ~ambiguous, valid)
+    unambiguous = checks.flags(values.index, present, ~ambiguous)
     if spec.type is ColumnType.INTEGER:
         whole = valid & (np.mod(number.fillna(0).to_numpy(dtype=float), 1) == 0)
-        return number.where(whole).astype("Int64"), checks.flags(values.index, present, whole)
-    number = number.astype("float64")
+        return (number.where(whole).astype("Int64"), checks.flags(values.index, present & ~ambiguous, whole),
+                unambiguous)
     if spec.unit == "fen":
         number = (number / 100).round(2)
-    return number, checks.flags(values.index, present, valid)
+    return number, valid_flag, unambiguous
 
 
 def map_codes(values: pd.Series, codes: dict[str, str]) -> pd.Series:
@@ -166,7 +216,8 @@ def standardize(raw: pd.DataFrame, spec: SourceSpec, as_of: date) -> pd.DataFram
         if column.type in (ColumnType.DATE, ColumnType.DATETIME):
             out[name], out[f"chk_date_valid__{name}"] = parse_dates(values, column.format)
         elif column.type in (ColumnType.DECIMAL, ColumnType.INTEGER):
-            out[name], out[f"chk_number_valid__{name}"] = parse_number(values, column)
+            out[name], out[f"chk_number_valid__{name}"], out[f"chk_number_unambiguous__{name}"] = parse_number(
+                values, column, spec.decimal_separator, spec.thousands_separator)
         elif column.type is ColumnType.CODE:
             out[name] = per_distinct(values, partial(map_codes, codes=column.codes))
         else:

@@ -52,14 +52,21 @@ def test_gbk_file_declared_utf8_names_file_row_column_and_rule(tmp_path: Path, m
     _nothing_loaded()
 
 
-def test_missing_column_names_the_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         use_home: object) -> None:
-    bank = _bank(tmp_path, "--drop-column", "core_customers:mobile")
+def test_missing_required_column_names_the_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  use_home: object) -> None:
+    bank = _bank(tmp_path, "--drop-column", "core_customers:open_date")
     with pytest.raises(SourceError) as err:
         _plan(tmp_path, monkeypatch, bank / "landing", use_home)
-    assert (err.value.column, err.value.rule) == ("mobile", "required_column")
+    assert (err.value.column, err.value.rule) == ("open_date", "required_column")
     assert "core_customers.csv" in str(err.value)
     _nothing_loaded()
+
+
+def test_missing_optional_column_is_planned_as_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      use_home: object) -> None:
+    bank = _bank(tmp_path, "--drop-column", "core_customers:mobile")
+    plan = _plan(tmp_path, monkeypatch, bank / "landing", use_home)
+    assert plan.files["core_customers"].absent == ("mobile",)
 
 
 def test_a_utf8_file_in_a_gbk_source_is_refused_without_its_content_in_any_message_or_log(

@@ -34,9 +34,8 @@ def test_gbk_bytes_in_a_utf8_source_name_file_row_column_and_rule(tmp_path: Path
 
 def test_missing_column_names_the_column(tmp_path: Path) -> None:
     _write(tmp_path, "rm_id,branch_code,branch_name,city,notify_tag\nR1,B01,x,y,z\n")
-    landing = inspect_file(SPEC, locate(SPEC, tmp_path, date(2026, 6, 30)))
     with pytest.raises(SourceError) as err:
-        check_header(SPEC, landing)
+        check_header(SPEC, inspect_file(SPEC, locate(SPEC, tmp_path, date(2026, 6, 30))))
     assert (err.value.column, err.value.rule, err.value.row) == ("rm_name", "required_column", 0)
 
 

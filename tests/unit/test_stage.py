@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -12,20 +11,9 @@ from lifecycle.integration.read import inspect_file, locate
 from lifecycle.integration.sources import load_sources
 from lifecycle.integration.stage import _repeated_keys, key_hashes, stage_source
 from lifecycle.privacy.keyring import generate_keyring
+from tests.support.validators import NoFailures
 
 AS_OF = date(2026, 6, 30)
-
-
-@dataclass
-class NoFailures:
-    """A validator that passes every row (the rule under test is the stager's own)."""
-
-    failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row_id", "rule", "expectation",
-                                                                                  "column"]))
-    table_failures: list[object] = field(default_factory=list)
-
-    def validate(self, df: pd.DataFrame, suite_name: str, *, run_name: str, source: str) -> NoFailures:
-        return self
 
 
 def test_key_repeated_in_another_chunk_fails_on_both_rows(tmp_path: Path) -> None:

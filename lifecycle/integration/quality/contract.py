@@ -18,7 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lifecycle.integration.quality.rules import RULES, derived_base_column, derived_meaning, is_derived
+from lifecycle.integration.quality.rules import (
+    FILE_RULES,
+    RULES,
+    STAGER_RULES,
+    derived_base_column,
+    derived_meaning,
+    is_derived,
+)
 from lifecycle.integration.quality.suites import SuiteExpectation, SuiteFile, read_suites
 from lifecycle.integration.sources import ColumnSpec, ColumnType, SourcesConfig, SourceSpec, load_sources
 from lifecycle.settings import packaged_suites_dir
@@ -114,7 +121,26 @@ def sample_rows(sources: SourcesConfig, workdir: Path) -> dict[str, int]:
 
 def _rule_table() -> str:
     rows = [[f"`{code}`", meaning] for code, meaning in RULES.items()]
-    return "## Rule codes\n\n" + _table(["rule", "meaning"], rows)
+    stager = [[f"`{code}`", meaning] for code, meaning in STAGER_RULES.items()]
+    refusals = [[f"`{code}`", meaning] for code, meaning in FILE_RULES.items()]
+    return ("## Rule codes\n\n" + _table(["rule", "meaning"], rows)
+            + "\n\nRow rules applied by the stager to every source (a failing row is quarantined):\n\n"
+            + _table(["rule", "meaning"], stager)
+            + "\n\nFile rules (a failing file refuses the run; nothing of the day is loaded):\n\n"
+            + _table(["rule", "meaning"], refusals))
+
+
+def _completeness(spec: SourceSpec) -> str:
+    control = spec.control
+    parts = [f"at least {spec.min_rows:,} row(s)"]
+    if control is not None:
+        where = f"trailer `{control.marker}`" if control.kind == "trailer" else f"control file `{control.file}`"
+        parts.append(f"{where} with the row count" + ("" if control.checksum == "none" else f" and {control.checksum}"))
+    if spec.volume_tolerance is not None:
+        parts.append(f"within {spec.volume_tolerance:.0%} of the previous load's rows")
+    if spec.stable_seconds:
+        parts.append(f"unchanged for {spec.stable_seconds:.0f} s")
+    return "; ".join(parts)
 
 
 def _source_section(name: str, spec: SourceSpec, suite: SuiteFile | None) -> str:
@@ -127,6 +153,9 @@ def _source_section(name: str, spec: SourceSpec, suite: SuiteFile | None) -> str
         f"- File: {where}",
         f"- Encoding: {spec.encoding}; delimiter: `{_cell(spec.delimiter)}`",
         f"- Key: {key}",
+        f"- Numbers: decimal separator `{spec.decimal_separator}`, thousands separator "
+        + (f"`{_cell(spec.thousands_separator)}`" if spec.thousands_separator else "none"),
+        f"- Completeness: {_completeness(spec)}",
         f"- Error budget: {spec.error_budget:.0%} of rows",
         f"- Suite: `{spec.suite}`" + ("" if suite else " (**missing**)"),
         "",

@@ -28,7 +28,7 @@ RULES: dict[str, str] = {
     "uscc_checksum": "the unified social credit code's check character is right (GB 32100)",
     "card_no_luhn": "the card number's Luhn check digit is right",
     "date_valid": "a date or time value that was given is a real date in the configured format",
-    "number_valid": "a number that was given parses as a number",
+    "number_valid": "a number that was given is a finite number in plain notation (no exponent, inf or NaN)",
     "birth_date_not_future": "the birth date is not after the run's as-of date",
     "date_not_future": "the date is not after the run's as-of date",
     "amount_non_negative": "an amount, balance or limit is not negative",
@@ -37,9 +37,48 @@ RULES: dict[str, str] = {
     "overdue_days_range": "overdue days are not negative",
 }
 
+# Row rules the stager applies itself (lifecycle.integration.row_rules and stage): a failing
+# row is quarantined like one failing a suite's expectation.
+STAGER_RULES: dict[str, str] = {
+    "number_ambiguous": "a number's separators fit the source's decimal and thousands separators, not the "
+                        "other convention (12,50 where '.' is the decimal separator is quarantined, never guessed)",
+    "control_characters": "a value holds no NUL byte or other control character (tab and line breaks excepted)",
+    "formula_injection": "a text value does not start like a spreadsheet formula (=, @, or + or - before a "
+                         "non-digit)",
+    "owner_known": "a fact's owner key, account or card refers to exactly one loaded customer",
+}
+
+# Rules that refuse a whole file (and so the run): nothing of the day is loaded.
+FILE_RULES: dict[str, str] = {
+    "file_present": "the source's file for the day is in the landing zone (names are case-sensitive)",
+    "single_file": "exactly one file matches the source's path",
+    "regular_file": "the match is a readable file, not a directory or a broken link",
+    "empty_file": "the file is not empty (0 bytes)",
+    "file_stable": "the file was not modified within the source's stable_seconds (it may still be written)",
+    "file_changed": "the file did not change while the run read it",
+    "encoding": "the text is in the declared encoding: no UTF-16, no UTF-8 in a GBK file, no GBK in a UTF-8 one, "
+                "no character cut short",
+    "parquet_format": "a Parquet extract has its magic bytes and a readable footer and data",
+    "header_missing": "the first line is a header naming configured columns",
+    "delimiter": "the header splits on the source's delimiter",
+    "header_duplicate": "no configured column appears twice in the header",
+    "header_case": "configured column names appear exactly, not in another case",
+    "required_column": "every required and key column is in the header (optional ones may be absent)",
+    "csv_structure": "every row has the header's field count, quotes are closed, values span no lines "
+                     "(unless quoted_newlines)",
+    "field_size": "no value is longer than the source's max_field_chars",
+    "control_missing": "the trailer or control file the source is configured with is there and well formed",
+    "control_format": "the control file holds <rows>[,<checksum>]",
+    "control_checksum": "the extract's checksum equals its control totals'",
+    "control_row_count": "the extract holds the number of rows its control totals announce",
+    "min_rows": "the extract holds at least the source's min_rows data rows (default 1)",
+    "volume": "the row count is within the source's volume_tolerance of the previous load's",
+}
+
 DERIVED_PREFIXES: dict[str, str] = {
     "chk_date_valid__": "False when the raw value was present but not a real date/time in the configured formats",
     "chk_number_valid__": "False when the raw value was present but not a number",
+    "chk_number_unambiguous__": "False when the raw value's separators fit the other convention, not the source's",
     "chk_not_future__": "False when the date lies after the run's as-of date",
 }
 
