@@ -21,9 +21,9 @@ from sqlalchemy import Connection
 
 from lifecycle.care.consent import consent_rows
 from lifecycle.care.loyalty import ledger_summary
-from lifecycle.cli import open_context
+from lifecycle.cli import UsageError, open_context
 from lifecycle.cli.customer360 import render_360
-from lifecycle.protection.customers import ProtectionError, check_customer_ref, customer_row
+from lifecycle.protection.customers import check_customer_ref, customer_row
 from lifecycle.protection.reveal import DEFAULT_FIELDS, REVEALABLE, CustomerView, audited_find, customer_view
 from lifecycle.protection.reveal import reveal as reveal_fields
 
@@ -84,7 +84,7 @@ def render_loyalty(conn: Connection, customer_ref: str) -> str:
 
 def show_customer(args: argparse.Namespace, out: TextIO) -> int:
     if args.reveal and not (args.reason or "").strip():
-        raise ProtectionError('--reveal needs --reason "…": every reveal is recorded with its reason')
+        raise UsageError('--reveal needs --reason "…": every reveal is recorded with its reason')
     check_customer_ref(args.customer_ref)  # before any store is opened: the value may be PII
     ctx = open_context()
     with ctx.engine.connect() as conn:

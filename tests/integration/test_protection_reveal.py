@@ -65,7 +65,7 @@ def test_a_reveal_without_a_reason_is_refused_and_decrypts_nothing(
         bank: tuple[Stores, list[Person], list[str]], capsys: pytest.CaptureFixture[str]) -> None:
     stores, persons, refs = bank
     code, text = _run("customer", "show", refs[0], "--reveal")
-    assert code == 1 and "--reason" in capsys.readouterr().err
+    assert code == 2 and "--reason" in capsys.readouterr().err  # a usage error
     assert text == "" and _audits(stores) == []
     with pytest.raises(ProtectionError, match="reason"):
         reveal_module.reveal(stores.engine, stores.keystore, stores.keyring, refs[0], ["name"], actor="a",

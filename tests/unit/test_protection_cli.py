@@ -73,7 +73,7 @@ def test_a_reveal_without_a_reason_is_refused_before_any_store_is_opened(
         raise AssertionError("the stores were opened")
 
     monkeypatch.setattr("lifecycle.cli.customer.open_context", no_stores)
-    assert cli.main(["customer", "show", "CUS0000000001", "--reveal"], io.StringIO()) == cli.EXIT_REFUSED
+    assert cli.main(["customer", "show", "CUS0000000001", "--reveal"], io.StringIO()) == cli.EXIT_USAGE  # usage
     assert "--reveal needs --reason" in capsys.readouterr().err
 
 
