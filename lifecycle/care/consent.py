@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lifecycle.care.csvfile import csv_rows
+from lifecycle.care.csvfile import RowProblemsError, csv_rows
 from lifecycle.care.outbox import ClaimedMessage
 from lifecycle.errors import LifecycleError, SourceError
 from lifecycle.status import OUTBOX, OutboxStatus
@@ -49,16 +49,8 @@ class ConsentError(LifecycleError):
     """A consent or preference change that cannot be made (unknown customer or channel)."""
 
 
-class OptOutImportError(SourceError):
+class OptOutImportError(RowProblemsError):
     """One or more rows of an opt-out file are wrong; nothing of the file was applied."""
-
-    def __init__(self, file: str, problems: list[SourceError]) -> None:
-        first = problems[0]
-        shown = "; ".join(str(p) for p in problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        super().__init__(file, first.row, first.column, first.rule,
-                         f"{len(problems)} row problem(s), nothing applied: {shown}{more}")
-        self.problems = problems
 
 
 def consent_frame(conn: Connection, channels: Sequence[str]) -> pd.DataFrame:

@@ -32,3 +32,15 @@ def csv_rows(file: Path, required: Sequence[str], expected: str) -> Iterator[tup
                           f"the header lacks {', '.join(missing)} (expected {expected})")
     for number, raw in enumerate(reader, start=1):
         yield number, {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+
+
+class RowProblemsError(SourceError):
+    """Rows of a file are wrong; nothing of the file was applied. Names the first, lists up to ten."""
+
+    def __init__(self, file: str, problems: list[SourceError]) -> None:
+        first = problems[0]
+        shown = "; ".join(str(p) for p in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        super().__init__(file, first.row, first.column, first.rule,
+                         f"{len(problems)} row problem(s), nothing applied: {shown}{more}")
+        self.problems = problems

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from lifecycle.care.csvfile import csv_rows
+from lifecycle.care.csvfile import RowProblemsError, csv_rows
 from lifecycle.care.service import TASKS, update_task
 from lifecycle.errors import SourceError
 from lifecycle.privacy.redaction import redact_text
@@ -27,16 +27,8 @@ SETTABLE = (TaskStatus.CONTACTED, TaskStatus.RETAINED, TaskStatus.LOST)
 MAX_NOTE = 200
 
 
-class TaskImportError(SourceError):
+class TaskImportError(RowProblemsError):
     """One or more rows of a task-update file are wrong; nothing of the file was applied."""
-
-    def __init__(self, file: str, problems: list[SourceError]) -> None:
-        first = problems[0]
-        shown = "; ".join(str(p) for p in problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        super().__init__(file, first.row, first.column, first.rule,
-                         f"{len(problems)} row problem(s), nothing applied: {shown}{more}")
-        self.problems = problems
 
 
 @dataclass(frozen=True)

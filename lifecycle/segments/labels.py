@@ -50,10 +50,10 @@ def matches(tests: list[Test], match: str, frame: pd.DataFrame) -> pd.Series:
 
 
 def _reason(rule: str, column: str, values: pd.Series, threshold: pd.Series | object) -> pd.Series:
+    """``threshold``: one value for every row, or a Series of JSON texts (one per row)."""
     head = f'{{"rule": {json.dumps(rule)}, "input": {json.dumps(column)}, "value": '
     if isinstance(threshold, pd.Series):
-        tail = ', "threshold": ' + threshold.astype(object).map(
-            lambda t: json.dumps(t, ensure_ascii=False)) + "}"
+        tail = ', "threshold": ' + threshold + "}"
     else:
         tail = pd.Series(f', "threshold": {json.dumps(threshold, ensure_ascii=False)}}}', index=values.index)
     return head + value_text(values) + tail
@@ -66,7 +66,7 @@ def _banded(rule: LabelRule, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]
     bounds = np.array([b.below for b in rule.bands[:-1]], dtype="float64")
     position = np.searchsorted(bounds, numbers.to_numpy(), side="right")  # x < below[i] -> band i
     names = np.array([b.value for b in rule.bands], dtype=object)
-    limits = np.array([b.below for b in rule.bands], dtype=object)
+    limits = np.array([json.dumps(b.below) for b in rule.bands], dtype=object)  # once per band, not per row
     value = pd.Series(names[position], index=numbers.index)
     reasons = "[" + _reason(rule.label, rule.input, numbers, pd.Series(limits[position], index=numbers.index)) + "]"
     return value, reasons
@@ -74,9 +74,8 @@ def _banded(rule: LabelRule, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]
 
 def _mapped(rule: LabelRule, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     assert rule.values is not None and rule.input is not None
-    mapping = rule.values
-    codes = frame[rule.input].astype(object).where(frame[rule.input].notna())
-    value = codes.map(lambda c: mapping.get(str(c)) if c is not None and c == c else None)
+    codes = frame[rule.input].dropna().astype(str)
+    value = codes.map(rule.values)
     value = value[value.notna()]
     reasons = "[" + _reason(rule.label, rule.input, codes[value.index], "values") + "]"
     return value, reasons

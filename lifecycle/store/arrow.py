@@ -51,14 +51,15 @@ def _sqlite_batches(engine: Engine, sql: str) -> Iterator[pa.RecordBatch]:
     )
     assert child.stdin is not None and child.stdout is not None and child.stderr is not None
     finished = False
+    broken: Exception | None = None
     try:
         child.stdin.write(sql.encode("utf-8"))
         child.stdin.close()
         try:
             with pa.ipc.open_stream(child.stdout) as reader:
                 yield from reader
-        except (pa.ArrowInvalid, OSError):  # no stream at all: the child failed first, said why below
-            pass
+        except (pa.ArrowInvalid, OSError) as exc:  # the child failed first (it says why), or the stream broke
+            broken = exc
         finished = True
     finally:
         if not finished and child.poll() is None:  # abandoned halfway (or failed here): stop the child
@@ -67,8 +68,9 @@ def _sqlite_batches(engine: Engine, sql: str) -> Iterator[pa.RecordBatch]:
         problem = child.stderr.read().decode("utf-8", "replace").strip()
         child.stderr.close()
         code = child.wait()
-    if code != 0:
-        raise ArrowReadError(f"reading {Path(database).name} failed: {problem or f'exit code {code}'}")
+    if code != 0 or broken is not None:
+        why = problem or (f"exit code {code}" if code != 0 else f"the batch stream broke ({type(broken).__name__})")
+        raise ArrowReadError(f"reading {Path(database).name} failed: {why}")
 
 
 def _dbapi_batches(engine: Engine, stmt: Select[Any]) -> Iterator[pa.RecordBatch]:
