@@ -8,7 +8,9 @@ reprocess. Rows are chosen by id and/or ``--source``, ``--rule``, ``--file``
 (all given must hold); the command first prints what the next run will
 reprocess (rows per source, rule and file), and ``--dry-run`` stops there.
 ``undo-release`` puts released rows back to open, until the next run of their
-source has fed them. An unknown source, an id that is not in the state the
+source has fed them. ``reveal ID --reason "…"`` shows the failing values of
+one row in clear (by default the columns its rules name; ``--column`` chooses),
+after recording the reveal in ``quarantine_reveal_audit``. An unknown source, an id that is not in the state the
 command needs, or a choice that matches nothing is refused (exit code 1) and
 nothing is changed.
 """
@@ -25,6 +27,7 @@ from typing import Any, TextIO
 from lifecycle.cli import UsageError, open_context
 from lifecycle.cli.output import add_listing_options, page_limit, write_listing
 from lifecycle.integration import quarantine
+from lifecycle.integration.quarantine_reveal import reveal_row as reveal_values
 from lifecycle.integration.release import Selection, select_rows, undo_release
 from lifecycle.status import QuarantineStatus
 
@@ -53,6 +56,13 @@ def register(groups: Any) -> None:
     _choice_options(undoing, "released")
     undoing.add_argument("--actor", default=getpass.getuser(), help="who undoes it (default: the current user)")
     undoing.set_defaults(handler=reopen_rows)
+    revealing = commands.add_parser("reveal", help="show a quarantined row's failing values in clear (audited)")
+    revealing.add_argument("id", type=int, metavar="ID", help="the quarantine id, as `list` shows it (#ID)")
+    revealing.add_argument("--reason", help="why the values are needed (required; recorded with the reveal)")
+    revealing.add_argument("--column", action="append", default=[], metavar="COLUMN",
+                           help="reveal this source column (repeatable; default: the columns the row's rules name)")
+    revealing.add_argument("--actor", default=getpass.getuser(), help="who reveals (default: the current user)")
+    revealing.set_defaults(handler=reveal_row)
 
 
 def _choice_options(parser: argparse.ArgumentParser, status: str) -> None:
@@ -124,4 +134,17 @@ def reopen_rows(args: argparse.Namespace, out: TextIO) -> int:
         count = undo_release(conn, chosen.ids, actor=args.actor, now=ctx.clock.now())
     out.write(f"{count:,} released row(s) are open again; the next run will not reprocess them\n")
     out.writelines(f"  {line}\n" for line in chosen.lines())
+    return 0
+
+
+def reveal_row(args: argparse.Namespace, out: TextIO) -> int:
+    if not (args.reason or "").strip():
+        raise UsageError('reveal needs --reason "…": every reveal is recorded with its reason')
+    ctx = open_context()
+    values = reveal_values(ctx.engine, ctx.keystore, ctx.keyring, ctx.sources, args.id, args.column,
+                           actor=args.actor, reason=args.reason, now=ctx.clock.now())
+    out.write(f"quarantined row #{args.id}, revealed to {args.actor} (recorded in quarantine_reveal_audit):\n")
+    for v in values:
+        rules = f"  [{', '.join(v.rules)}]" if v.rules else ""
+        out.write(f"  {v.column}: {json.dumps(v.value, ensure_ascii=False)}{rules}\n")
     return 0

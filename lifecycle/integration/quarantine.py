@@ -59,7 +59,7 @@ class Released:
     origin: pd.DataFrame  # row_id -> file, row_number of the original rejection
 
 
-def _decrypt_payloads(rows: pd.DataFrame, keystore: KeyStore, keyring: Keyring, now: datetime) -> list[dict[str, str]]:
+def decrypt_payloads(rows: pd.DataFrame, keystore: KeyStore, keyring: Keyring, now: datetime) -> list[dict[str, str]]:
     payloads: list[dict[str, str]] = []
     for (run_id, source), group in rows.groupby(["run_id", "source"], sort=False):
         dek = keystore.quarantine_key(keyring, str(run_id), now)
@@ -112,7 +112,7 @@ def list_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, sources: S
     frame = pd.DataFrame(conn.execute(stmt.order_by(QuarantinedRow.id).limit(limit)).all(), columns=[*cols, "as_of"])
     if frame.empty:
         return frame.drop(columns=["raw_enc"])
-    payloads = _decrypt_payloads(frame, keystore, keyring, datetime.now())
+    payloads = decrypt_payloads(frame, keystore, keyring, datetime.now())
     frame["row"] = [_mask(sources[s], p) for s, p in zip(frame["source"], payloads, strict=True)]
     frame["rules"] = [", ".join(sorted({f"{f['rule']}({derived_base_column(f['column']) or f['column']})" for f in fs}))
                       for fs in frame["failures"]]
@@ -154,7 +154,7 @@ def released_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, spec: 
         QuarantinedRow.source == spec.name, QuarantinedRow.status == QuarantineStatus.RELEASED)).all(), columns=cols)
     if frame.empty:
         return None
-    payloads = _decrypt_payloads(frame, keystore, keyring, now)
+    payloads = decrypt_payloads(frame, keystore, keyring, now)
     row_ids = -frame["id"].astype("int64").to_numpy()
     is_raw = [all(c in spec.columns for c in p) for p in payloads]
     raw = pd.DataFrame([p for p, r in zip(payloads, is_raw, strict=True) if r], columns=list(spec.columns))

@@ -42,6 +42,7 @@ from lifecycle.store.operations import (
     KeyRotation,
     LookupAudit,
     QuarantinedRow,
+    QuarantineRevealAudit,
     RevealAudit,
 )
 from lifecycle.store.parties import Customer, IdentityConflict, RelationshipManager, SourceLink
@@ -54,5 +55,6 @@ __all__ = [
     "DeliveryAttempt", "HISTORY",
     "ModelFit", "StageTransition", "TierEvent", "DigitalEvent", "Erasure", "Feedback",
     "IdentityConflict", "IngestedFile", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
+    "QuarantineRevealAudit",
     "LookupAudit", "RelationshipManager", "RetentionTask", "RevealAudit", "SourceLink", "Transaction",
 ]

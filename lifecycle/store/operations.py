@@ -77,6 +77,23 @@ class RevealAudit(Base):
     reason: Mapped[str] = mapped_column(String(512))
 
 
+class QuarantineRevealAudit(Base):
+    """A steward's reveal of a quarantined row's values: who, when, which row and columns, why.
+
+    Written and committed before anything is decrypted; the values are never stored."""
+
+    __tablename__ = "quarantine_reveal_audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    quarantine_id: Mapped[int] = mapped_column(index=True)
+    run_id: Mapped[str] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(String(64))
+    columns: Mapped[list[Any]]
+    reason: Mapped[str] = mapped_column(String(512))
+
+
 class LookupAudit(Base):
     """A search of customers by a personal value (ID number, mobile): who, when, why, by what, what matched.
 

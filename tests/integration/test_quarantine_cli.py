@@ -165,3 +165,64 @@ def test_the_listing_narrows_by_rule_and_file_and_says_so(quarantined: Path) -> 
                                             "source_key_unique")
     assert _run("quarantine", "list", "--rule", "no_such_rule")[1].endswith("showing 0 of 0 open quarantined "
                                                                               "row(s) matching rule no_such_rule\n")
+
+
+def _planted_row(quarantined: Path, rule: str) -> tuple[int, str, str]:
+    """A core_customers row planted to break ``rule``: its quarantine id, the failing column and its raw value."""
+    flaws = pd.read_csv(quarantined / "truth" / "flaws.csv", dtype=str)
+    raw = pd.read_csv(quarantined / "landing" / str(AS_OF) / "core_customers.csv", dtype=str)
+    planted = flaws[(flaws["source"] == "core_customers") & (flaws["rule"] == rule)]
+    once = raw["cust_no"].value_counts()
+    flaw = planted[planted["source_key"].map(once).eq(1)].iloc[0]
+    from tasks.context import flow_context
+
+    with flow_context().engine.connect() as conn:
+        ids = conn.execute(select(QuarantinedRow.id, QuarantinedRow.failures).where(
+            QuarantinedRow.source == "core_customers", QuarantinedRow.source_key == flaw["source_key"])).all()
+    qid = next(int(i) for i, failures in ids if any(f["rule"] == rule for f in failures))
+    value = raw.loc[raw["cust_no"] == flaw["source_key"], flaw["column"]].iloc[0]
+    return qid, str(flaw["column"]), str(value)
+
+
+def test_reveal_shows_the_failing_pii_value_after_recording_who_and_why(quarantined: Path) -> None:
+    from lifecycle.store.models import QuarantineRevealAudit
+    from tasks.context import flow_context
+
+    qid, column, value = _planted_row(quarantined, "mobile_format")
+    code, listing = _run("quarantine", "list", "--source", "core_customers", "--all")
+    assert code == 0 and value not in listing  # masked in the listing
+    code, shown = _run("quarantine", "reveal", str(qid), "--reason", "ticket DQ-7: mobile format", "--actor", "li.na")
+    assert code == 0
+    assert f"  {column}: {json.dumps(value, ensure_ascii=False)}  [mobile_format" in shown
+    assert "id_no:" not in shown  # only the columns its rules name, unless asked
+    with flow_context().engine.connect() as conn:
+        audit = conn.execute(select(QuarantineRevealAudit).where(QuarantineRevealAudit.quarantine_id == qid)).one()
+    assert (audit.actor, audit.source, audit.columns, audit.reason) == (
+        "li.na", "core_customers", [column], "ticket DQ-7: mobile format")
+    assert value not in json.dumps([audit.columns, audit.reason])
+
+
+def test_reveal_of_a_chosen_column_and_the_refusals(quarantined: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lifecycle.store.models import QuarantineRevealAudit
+    from tasks.context import flow_context
+
+    qid, _, _ = _planted_row(quarantined, "mobile_format")
+    raw = pd.read_csv(quarantined / "landing" / str(AS_OF) / "core_customers.csv", dtype=str)
+    code, shown = _run("quarantine", "reveal", str(qid), "--reason", "DQ-8", "--column", "birth_date",
+                       "--column", "cust_name")
+    assert code == 0 and "  birth_date: " in shown and "  cust_name: " in shown
+    names = set(raw["cust_name"].dropna())
+    assert any(line.split(": ", 1)[1].strip('"') in names for line in shown.splitlines() if "cust_name:" in line)
+
+    def audits() -> int:
+        with flow_context().engine.connect() as conn:
+            return len(conn.execute(select(QuarantineRevealAudit.id)).all())
+
+    before = audits()
+    assert _run("quarantine", "reveal", str(qid))[0] == 2  # no reason: a usage error
+    assert "--reason" in capsys.readouterr().err
+    assert _run("quarantine", "reveal", "999999", "--reason", "x")[0] == 1
+    assert "no quarantined row #999999" in capsys.readouterr().err
+    assert _run("quarantine", "reveal", str(qid), "--reason", "x", "--column", "no_such_column")[0] == 1
+    assert "no column no_such_column" in capsys.readouterr().err
+    assert audits() == before  # refusals decrypt and record nothing
