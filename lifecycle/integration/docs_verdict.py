@@ -6,8 +6,9 @@ budget reads "Status: Failed, 65 %". Its pages also give no way to the rows
 that failed. :func:`annotate_validation_pages` puts a box at the top of every
 page of a run: the gate's verdict on the source (the file's failing share
 against its budget), the rows quarantined with every rule and the columns as
-the source names them, and the command that lists those rows from the
-quarantine, which is their source of truth. Counts and rule names only, never
+the source names them, each linked to its rows on the run's quarantine page
+(:mod:`lifecycle.integration.quarantine_page`), and the command that lists
+those rows from the quarantine, which is their source of truth. Counts and rule names only, never
 a value; no script and nothing fetched, so the page stays offline. Idempotent:
 the box is replaced when the page is annotated again.
 """
@@ -19,8 +20,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lifecycle.integration.quarantine_page import anchor
+
 if TYPE_CHECKING:  # the report module calls this one
-    from lifecycle.integration.report import RunReport, SourceReport
+    from lifecycle.integration.report import RuleCount, RunReport, SourceReport
 
 BEGIN, END = "<!-- lifecycle-verdict:begin -->", "<!-- lifecycle-verdict:end -->"
 PAGE_PREFIX = "lifecycle_frames-"  # GX names a page by data source and asset: the asset is the source
@@ -33,7 +36,7 @@ def _source_of(page: Path, suite_folder: str) -> str:
     return name.removeprefix(PAGE_PREFIX) if name.startswith(PAGE_PREFIX) else suite_folder
 
 
-def _box(report: RunReport, source: SourceReport, report_file: Path, page: Path) -> str:
+def _box(report: RunReport, source: SourceReport, report_file: Path, page: Path, rows_page: Path | None) -> str:
     over = source.over_budget
     verdict = "over its error budget: the run was refused" if over else "passed within its error budget"
     if source.error_budget is None:
@@ -43,8 +46,16 @@ def _box(report: RunReport, source: SourceReport, report_file: Path, page: Path)
                   f"{source.rows_read - source.rows_released:,} file rows failed the checks "
                   f"({source.error_rate:.2%} {'>' if over else '≤'} budget {source.error_budget:.2%})")
     command = f"bank-lifecycle quarantine list --run {report.run_id[:8]} --source {source.source}"
+    rows_link = os.path.relpath(rows_page, page.parent) if rows_page is not None else None
+
+    def rows(c: RuleCount) -> str:
+        count = f"{c.rows:,} row(s)"
+        if rows_link is None:
+            return count
+        return f'<a class="lifecycle-rows" href="{html.escape(rows_link)}#{anchor(source.source, c.rule)}">{count}</a>'
+
     rules = "".join(
-        f"<li><code>{html.escape(c.rule)}</code>: {c.rows:,} row(s) ({html.escape(', '.join(c.columns))}) — "
+        f"<li><code>{html.escape(c.rule)}</code>: {rows(c)} ({html.escape(', '.join(c.columns))}) — "
         f"<code>{html.escape(command)} --rule {html.escape(c.rule)}</code></li>" for c in source.failures)
     link = os.path.relpath(report_file, page.parent)
     return (f'{BEGIN}<div id="lifecycle-verdict" style="{STYLE.format(colour="#b00020" if over else "#1b7f3b")}">'
@@ -55,11 +66,13 @@ def _box(report: RunReport, source: SourceReport, report_file: Path, page: Path)
             f"{':' if source.failures else '.'}"
             f"{f'<ul>{rules}</ul>' if rules else ' '}"
             f'All of them: <code>{html.escape(command)}</code> · the run report: '
-            f'<a href="{html.escape(link)}">{html.escape(report_file.name)}</a></div>{END}')
+            f'<a class="lifecycle-report" href="{html.escape(link)}">{html.escape(report_file.name)}</a></div>{END}')
 
 
-def annotate_validation_pages(site: Path, run_name: str, report: RunReport, report_file: Path) -> int:
-    """Put the gate's verdict at the top of each validation page of ``run_name``; returns the pages annotated."""
+def annotate_validation_pages(site: Path, run_name: str, report: RunReport, report_file: Path,
+                              rows_page: Path | None = None) -> int:
+    """Put the gate's verdict at the top of each validation page of ``run_name``, each rule linked to its
+    rows on ``rows_page`` (the run's quarantine page); returns the pages annotated."""
     sources = {s.source: s for s in report.sources}
     annotated = 0
     for page in sorted((site / "validations").glob("*/*/*/*.html")):
@@ -74,6 +87,7 @@ def annotate_validation_pages(site: Path, run_name: str, report: RunReport, repo
             text = text[: text.index(BEGIN)] + text[text.index(END) + len(END):]
         body = text.find("<body")
         opened = text.find(">", body) + 1 if body >= 0 else 0
-        page.write_text(text[:opened] + _box(report, source, report_file, page) + text[opened:], encoding="utf-8")
+        box = _box(report, source, report_file, page, rows_page)
+        page.write_text(text[:opened] + box + text[opened:], encoding="utf-8")
         annotated += 1
     return annotated

@@ -32,6 +32,7 @@ from lifecycle.integration.docs_verdict import annotate_validation_pages
 from lifecycle.integration.planning import REFUSAL_PREFIX, validation_run_name
 from lifecycle.integration.ports import IntegrationContext
 from lifecycle.integration.quality.rules import derived_base_column
+from lifecycle.integration.quarantine_page import write_rows_page
 from lifecycle.integration.sources import SourcesConfig, SourceSpec
 from lifecycle.integration.stage import budget_rate
 from lifecycle.privacy.redaction import redact_text
@@ -221,18 +222,19 @@ def render_text(report: RunReport) -> str:
 def write_report(ctx: IntegrationContext, run_id: str) -> WrittenReport:
     """Build the run's Data Docs and report, write the report file, record that it was written."""
     index = ctx.gate.build_data_docs()
+    folder = ctx.settings.resolved_reports_dir
+    folder.mkdir(parents=True, exist_ok=True)
     with ctx.engine.connect() as conn:
         report = run_report(conn, run_id, ctx.sources)
+        rows_page = write_rows_page(conn, run_id, report.as_of, ctx.sources, folder)
         others = [(r.run_id, shown_status(r.status, r.error), str(r.report_path)) for r in conn.execute(
             select(IngestionRun.run_id, IngestionRun.status, IngestionRun.error, IngestionRun.report_path).where(
                 IngestionRun.as_of == report.as_of, IngestionRun.run_id != run_id,
                 IngestionRun.report_path.is_not(None)).order_by(IngestionRun.started_at))]
-    folder = ctx.settings.resolved_reports_dir
-    folder.mkdir(parents=True, exist_ok=True)
     markdown = render_markdown(report, index.resolve().as_uri(), others)
     path = folder / f"ingestion-{report.as_of}-{run_id[:8]}.md"
     path.write_text(markdown, encoding="utf-8")
-    annotate_validation_pages(index.parent, validation_run_name(report.as_of, run_id), report, path)
+    annotate_validation_pages(index.parent, validation_run_name(report.as_of, run_id), report, path, rows_page)
     (folder / f"ingestion-{report.as_of}.md").write_text(markdown, encoding="utf-8")  # the date's latest run
     with ctx.engine.begin() as conn:
         bookkeeping.mark_reported(conn, run_id, str(path), ctx.clock.now())

@@ -157,7 +157,41 @@ def test_the_gates_verdict_and_the_way_to_the_rows_show_on_the_page_offline(
         box = page.text("#lifecycle-verdict")
         assert f"source {SUITE}: over its error budget" in box and "2 of 3 file rows failed" in box
         assert f"quarantine list --run abcdef12 --source {SUITE} --rule source_key_unique" in box
-        href = page.attribute("#lifecycle-verdict a", "href")
+        href = page.attribute("#lifecycle-verdict a.lifecycle-report", "href")
         assert href is not None and (site.validation.parent / href).resolve() == report_file.resolve()
         verdict, status = page.box("#lifecycle-verdict"), page.box("table[data-toggle='table']")
         assert verdict is not None and status is not None and verdict["y"] < status["y"]  # at the top
+
+
+def test_a_failed_rule_on_the_page_leads_to_its_quarantined_rows_offline(
+        browser: Chromium, site: Site, tmp_path: Path) -> None:
+    from datetime import date
+
+    from lifecycle.integration.docs_verdict import annotate_validation_pages
+    from lifecycle.integration.quarantine_page import _Row, anchor, render_page
+    from lifecycle.integration.report import RuleCount, RunReport, SourceReport
+
+    run_id = "abcdef12-0000-0000-0000-000000000000"
+    source = SourceReport(SUITE, "relationship_managers.csv", "utf-8", 3, 1, 2,
+                          [RuleCount("source_key_unique", 2, ("rm_id",)), RuleCount("required", 1, ("rm_name",))],
+                          rows_failed_checks=2, error_budget=0.0)
+    report = RunReport(run_id, date(2026, 6, 30), "refused", None, [], [source])
+    report_file = site.root.parent / "ingestion-2026-06-30-abcdef12.md"
+    report_file.write_text("# report\n", encoding="utf-8")
+    rows_page = site.root.parent / "quarantine-2026-06-30-abcdef12.html"
+    rows_page.write_text(render_page(run_id, date(2026, 6, 30), {SUITE: {
+        "source_key_unique": [_Row(41, "relationship_managers.csv", 2, "open", ("rm_id",)),
+                              _Row(42, "relationship_managers.csv", 3, "open", ("rm_id",))],
+        "required": [_Row(41, "relationship_managers.csv", 2, "open", ("rm_name",))]}}), encoding="utf-8")
+    annotate_validation_pages(site.root, "day-2026-06-30", report, report_file, rows_page)
+    with browser.open(site.validation) as page:
+        links = page.page.locator("#lifecycle-verdict a.lifecycle-rows")
+        assert links.count() == 2
+        assert links.first.inner_text() == "2 row(s)"
+        links.first.click()
+        page.page.wait_for_load_state()
+        assert page.page.url == f"{rows_page.resolve().as_uri()}#{anchor(SUITE, 'source_key_unique')}"
+        section = page.text(f"#{anchor(SUITE, 'source_key_unique')}")
+        assert "source_key_unique: 2 row(s)" in section and "#41" in section and "#42" in section
+        assert "rm_id" in section and "--rule source_key_unique" in section
+        assert page.problems() == [] and page.blocked == [] and page.failed == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -226,3 +227,25 @@ def test_reveal_of_a_chosen_column_and_the_refusals(quarantined: Path, capsys: p
     assert _run("quarantine", "reveal", str(qid), "--reason", "x", "--column", "no_such_column")[0] == 1
     assert "no column no_such_column" in capsys.readouterr().err
     assert audits() == before  # refusals decrypt and record nothing
+
+
+def test_the_runs_quarantine_page_lists_every_row_by_rule_without_values(quarantined: Path) -> None:
+    from lifecycle.integration.quarantine_page import anchor
+    from tasks.context import flow_context
+
+    ctx = flow_context()
+    qid, column, value = _planted_row(quarantined, "mobile_format")
+    with ctx.engine.connect() as conn:
+        run_id = conn.execute(select(QuarantinedRow.run_id).where(QuarantinedRow.id == qid)).scalar_one()
+        total = len(conn.execute(select(QuarantinedRow.id).where(QuarantinedRow.run_id == run_id)).all())
+    pages = list(ctx.settings.resolved_reports_dir.glob(f"quarantine-{AS_OF}-{run_id[:8]}.html"))
+    assert len(pages) == 1
+    text = pages[0].read_text(encoding="utf-8")
+    section = text[text.index(f"id='{anchor('core_customers', 'mobile_format')}'"):]
+    section = section[: section.index("</section>")]
+    assert f"<td>#{qid}</td>" in section and f"<td>{column}</td>" in section
+    assert value not in text
+    assert len(set(re.findall(r"<td>#(\d+)</td>", text))) == total  # every row of the run, under its rules
+    raw = pd.read_csv(quarantined / "landing" / str(AS_OF) / "core_customers.csv", dtype=str)
+    for pii in [*raw["id_no"].dropna(), *raw["mobile"].dropna(), *raw["cust_name"].dropna()]:
+        assert pii not in text

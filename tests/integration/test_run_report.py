@@ -164,7 +164,14 @@ def test_each_validation_page_carries_the_gates_verdict_and_the_way_to_its_rows(
     assert "source transactions: passed within its error budget" in box
     assert f"{rows['transactions']:,} row(s) of this run are in the quarantine" in box
     for rule, n in rules["transactions"].items():
-        assert f"<code>{rule}</code>: {n:,} row(s)" in box
+        link = re.search(rf'<code>{rule}</code>: <a class="lifecycle-rows" href="([^"#]+)#([^"]+)">{n:,} row\(s\)</a>',
+                         box)
+        assert link is not None, rule
+        target = (pages[0].parent / link.group(1)).resolve()  # the run's quarantine page: every row of the rule
+        assert target.name == f"quarantine-{day.loaded.as_of}-{day.loaded.run_id[:8]}.html"
+        listed = target.read_text(encoding="utf-8")
+        section = listed[listed.index(f"id='{link.group(2)}'"):]
+        assert section[: section.index("</section>")].count("<tr><td>#") == n
         assert f"quarantine list --run {day.loaded.run_id[:8]} --source transactions --rule {rule}" in box
     refused = _pages(day, day.refused_run, "accounts")
     assert refused and "source accounts: over its error budget" in refused[0].read_text(encoding="utf-8")
