@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from lifecycle.integration.quarantine_page import anchor
 
 if TYPE_CHECKING:  # the report module calls this one
     from lifecycle.integration.report import RuleCount, RunReport, SourceReport
+    from lifecycle.integration.sources import SourceSpec
 
 BEGIN, END = "<!-- lifecycle-verdict:begin -->", "<!-- lifecycle-verdict:end -->"
 PAGE_PREFIX = "lifecycle_frames-"  # GX names a page by data source and asset: the asset is the source
@@ -36,7 +38,24 @@ def _source_of(page: Path, suite_folder: str) -> str:
     return name.removeprefix(PAGE_PREFIX) if name.startswith(PAGE_PREFIX) else suite_folder
 
 
-def _box(report: RunReport, source: SourceReport, report_file: Path, page: Path, rows_page: Path | None) -> str:
+def names_note(spec: SourceSpec | None) -> str:
+    """GX's page speaks in canonical names and codes: the source's own beside them."""
+    if spec is None:
+        return ""
+    e = html.escape
+    renamed = [f"<code>{e(name)}</code> → <code>{e(c.to)}</code>" for name, c in spec.columns.items() if name != c.to]
+    codes = [f"<code>{e(name)}</code>: " + ", ".join(f"{e(k)} → {e(v)}" for k, v in c.codes.items())
+             for name, c in spec.columns.items() if any(k != v for k, v in c.codes.items())]
+    parts = []
+    if renamed:
+        parts.append(f"columns (source → canonical, as this page names them): {'; '.join(renamed)}")
+    if codes:
+        parts.append(f"codes (source → canonical): {'; '.join(codes)}")
+    return "".join(f"<br>{p}." for p in parts)
+
+
+def _box(report: RunReport, source: SourceReport, report_file: Path, page: Path, rows_page: Path | None,
+         spec: SourceSpec | None = None) -> str:
     over = source.over_budget
     verdict = "over its error budget: the run was refused" if over else "passed within its error budget"
     if source.error_budget is None:
@@ -66,11 +85,12 @@ def _box(report: RunReport, source: SourceReport, report_file: Path, page: Path,
             f"{':' if source.failures else '.'}"
             f"{f'<ul>{rules}</ul>' if rules else ' '}"
             f'All of them: <code>{html.escape(command)}</code> · the run report: '
-            f'<a class="lifecycle-report" href="{html.escape(link)}">{html.escape(report_file.name)}</a></div>{END}')
+            f'<a class="lifecycle-report" href="{html.escape(link)}">{html.escape(report_file.name)}</a>'
+            f"{names_note(spec)}</div>{END}")
 
 
 def annotate_validation_pages(site: Path, run_name: str, report: RunReport, report_file: Path,
-                              rows_page: Path | None = None) -> int:
+                              rows_page: Path | None = None, specs: Mapping[str, SourceSpec] | None = None) -> int:
     """Put the gate's verdict at the top of each validation page of ``run_name``, each rule linked to its
     rows on ``rows_page`` (the run's quarantine page); returns the pages annotated."""
     sources = {s.source: s for s in report.sources}
@@ -87,7 +107,7 @@ def annotate_validation_pages(site: Path, run_name: str, report: RunReport, repo
             text = text[: text.index(BEGIN)] + text[text.index(END) + len(END):]
         body = text.find("<body")
         opened = text.find(">", body) + 1 if body >= 0 else 0
-        box = _box(report, source, report_file, page, rows_page)
+        box = _box(report, source, report_file, page, rows_page, (specs or {}).get(source.source))
         page.write_text(text[:opened] + box + text[opened:], encoding="utf-8")
         annotated += 1
     return annotated

@@ -234,7 +234,8 @@ def write_report(ctx: IntegrationContext, run_id: str) -> WrittenReport:
     markdown = render_markdown(report, index.resolve().as_uri(), others)
     path = folder / f"ingestion-{report.as_of}-{run_id[:8]}.md"
     path.write_text(markdown, encoding="utf-8")
-    annotate_validation_pages(index.parent, validation_run_name(report.as_of, run_id), report, path, rows_page)
+    annotate_validation_pages(index.parent, validation_run_name(report.as_of, run_id), report, path, rows_page,
+                              ctx.sources.sources)
     (folder / f"ingestion-{report.as_of}.md").write_text(markdown, encoding="utf-8")  # the date's latest run
     with ctx.engine.begin() as conn:
         bookkeeping.mark_reported(conn, run_id, str(path), ctx.clock.now())

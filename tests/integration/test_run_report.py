@@ -173,6 +173,9 @@ def test_each_validation_page_carries_the_gates_verdict_and_the_way_to_its_rows(
         section = listed[listed.index(f"id='{link.group(2)}'"):]
         assert section[: section.index("</section>")].count("<tr><td>#") == n
         assert f"quarantine list --run {day.loaded.run_id[:8]} --source transactions --rule {rule}" in box
+    assert "columns (source → canonical" in box or "codes (source → canonical)" in box
+    core = _pages(day, day.loaded.run_id, "core_customers")
+    assert core and "codes (source → canonical): <code>id_type</code>: 01 → RIC" in core[0].read_text(encoding="utf-8")
     refused = _pages(day, day.refused_run, "accounts")
     assert refused and "source accounts: over its error budget" in refused[0].read_text(encoding="utf-8")
     assert references_in_site(day.reports / "data-docs") == {}  # still nothing fetched from outside
