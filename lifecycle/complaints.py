@@ -36,6 +36,7 @@ _ALLOWED = frozenset(
 # The feedback record's own status, for cases the interactions extract says nothing about.
 FEEDBACK_STATUS = {"OPEN": ComplaintStatus.OPEN.value, "IN_PROGRESS": ComplaintStatus.IN_PROGRESS.value,
                    "RESOLVED": ComplaintStatus.RESOLVED.value, "CLOSED": ComplaintStatus.RESOLVED.value}
+EVENT_COLUMNS = ("case_ref", "customer_id", "interaction_id", "interaction_time", "complaint_status")
 STATE_COLUMNS = ("case_ref", "customer_id", "category", "severity", "status", "opened_on", "status_on",
                  "due_on", "overdue")
 
@@ -105,7 +106,7 @@ def complaint_states(events: pd.DataFrame, cases: pd.DataFrame, day: date, sla_d
     ev = events[pd.to_datetime(events["interaction_time"]) < end] if len(events) else events
     cases = cases[pd.to_datetime(cases["feedback_date"]) <= pd.Timestamp(day)] if len(cases) else cases
     ev = ev.assign(on=pd.to_datetime(ev["interaction_time"]).dt.normalize()) if len(ev) else \
-        pd.DataFrame(columns=["case_ref", "customer_id", "interaction_id", "interaction_time", "complaint_status", "on"])
+        pd.DataFrame(columns=[*EVENT_COLUMNS, "on"])
     ordered = ev.sort_values(["case_ref", "interaction_time", "interaction_id"], kind="stable")
     last = ordered.drop_duplicates("case_ref", keep="last").set_index("case_ref")
     opened = ordered[ordered["complaint_status"] == ComplaintStatus.OPEN.value].drop_duplicates("case_ref") \

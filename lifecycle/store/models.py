@@ -32,6 +32,7 @@ from lifecycle.store.holdings import (
     CardTransaction,
     DigitalEvent,
     Feedback,
+    Interaction,
     Loan,
     Transaction,
 )
@@ -53,6 +54,6 @@ __all__ = [
     "CustomerDecision", "CustomerFeatures", "CustomerGroup", "CustomerLabel", "GroupMembership", "DecisionRun",
     "DeliveryAttempt", "HISTORY",
     "ModelFit", "StageTransition", "TierEvent", "DigitalEvent", "Erasure", "Feedback",
-    "IdentityConflict", "IngestedFile", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
+    "IdentityConflict", "IngestedFile", "Interaction", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
     "LookupAudit", "RelationshipManager", "RetentionTask", "RevealAudit", "SourceLink", "Transaction",
 ]
