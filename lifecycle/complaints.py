@@ -124,9 +124,10 @@ def complaint_states(events: pd.DataFrame, cases: pd.DataFrame, day: date, sla_d
     own = own.astype(object).where(own.notna(), ComplaintStatus.OPEN.value)
     reported = last["complaint_status"].reindex(index)
     out["status"] = reported.astype(object).where(reported.notna(), own)
-    filed = pd.to_datetime(record["feedback_date"]).reindex(index)
-    out["opened_on"] = opened.reindex(index).fillna(filed).fillna(last["on"].reindex(index)).dt.date
-    out["status_on"] = last["on"].reindex(index).fillna(filed).dt.date
+    filed = pd.to_datetime(record["feedback_date"].reindex(index))
+    last_on = pd.to_datetime(last["on"].reindex(index))
+    out["opened_on"] = pd.to_datetime(opened.reindex(index)).fillna(filed).fillna(last_on).dt.date
+    out["status_on"] = last_on.fillna(filed).dt.date
     out["due_on"] = (pd.to_datetime(out["opened_on"]) + timedelta(days=sla_days)).dt.date
     out["overdue"] = out["status"].isin(UNRESOLVED).to_numpy() & (pd.to_datetime(out["due_on"]) < pd.Timestamp(day)) \
         .to_numpy()

@@ -103,3 +103,17 @@ def test_the_machine_refuses_by_raising_with_the_allowed_moves() -> None:
     COMPLAINT.check(ComplaintStatus.IN_PROGRESS, ComplaintStatus.IN_PROGRESS)  # a follow-up contact
     with pytest.raises(TransitionError, match="'open' cannot become 'open' .allowed: in_progress, resolved."):
         COMPLAINT.check(ComplaintStatus.OPEN, ComplaintStatus.OPEN)
+
+
+@pytest.mark.parametrize("with_events, with_cases", [(False, False), (True, False), (False, True)])
+def test_a_customer_without_complaints_or_with_one_side_only_gets_typed_states(with_events: bool,
+                                                                              with_cases: bool) -> None:
+    events = _events([(1, "FB1", "2026-03-01 09:00", "open")]) if with_events else \
+        _events([(1, "FB1", "2026-03-01 09:00", "open")]).iloc[0:0].astype(object)  # as an empty read gives
+    cases = _cases([("FB2", 1, "2026-03-01", "LOW", None)]) if with_cases else \
+        _cases([("FB2", 1, "2026-03-01", "LOW", None)]).iloc[0:0].astype(object)
+    states = complaint_states(events, cases, date(2026, 3, 20), sla_days=15)
+    assert len(states) == int(with_events) + int(with_cases)
+    assert list(states.columns) == ["case_ref", "customer_id", "category", "severity", "status", "opened_on",
+                                    "status_on", "due_on", "overdue"]
+    assert states["overdue"].all()  # opened 03-01, due 03-16, still open on 03-20
