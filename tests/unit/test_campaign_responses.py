@@ -17,8 +17,8 @@ def _messages() -> pd.DataFrame:
 
 def _contacts(rows: list[tuple[str, int, str, str, str]]) -> pd.DataFrame:
     return pd.DataFrame({"interaction_id": [r[0] for r in rows], "customer_id": [r[1] for r in rows],
-                         "campaign_code": [r[2] for r in rows], "interaction_time": pd.to_datetime([r[3] for r in rows]),
-                         "outcome": [r[4] for r in rows]})
+                         "campaign_code": [r[2] for r in rows],
+                         "interaction_time": pd.to_datetime([r[3] for r in rows]), "outcome": [r[4] for r in rows]})
 
 
 def test_a_contact_answers_the_latest_message_of_its_campaign_sent_before_it() -> None:
