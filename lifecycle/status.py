@@ -8,7 +8,7 @@ code that changes a status asks :meth:`StateMachine.check` (or filters its
 itself, and a test walks every table of transitions.
 
 Machines: ingestion runs, ingested files, quarantined rows, key rotations, decision runs, retention
-tasks, outbox messages.
+tasks, outbox messages, complaints.
 """
 
 from __future__ import annotations
@@ -35,13 +35,23 @@ class StateMachine(Generic[S]):
     initial: frozenset[S]
     moves: Mapping[S, frozenset[S]]
 
+    def allows(self, current: S | None, new: S) -> bool:
+        """Whether ``current`` may become ``new`` (None: a new row)."""
+        return new in (self.initial if current is None else self.moves.get(current, frozenset()))
+
+    def refusal(self, current: S | None, new: S) -> str | None:
+        """Why ``current`` may not become ``new``, or None when it may."""
+        if self.allows(current, new):
+            return None
+        allowed = self.initial if current is None else self.moves.get(current, frozenset())
+        start = "a new row" if current is None else f"'{current}'"
+        return f"{self.name}: {start} cannot become '{new}' (allowed: {', '.join(sorted(allowed)) or 'none'})"
+
     def check(self, current: S | None, new: S) -> None:
         """Raise :class:`TransitionError` unless ``current`` may become ``new`` (None: a new row)."""
-        allowed = self.initial if current is None else self.moves.get(current, frozenset())
-        if new not in allowed:
-            start = "a new row" if current is None else f"'{current}'"
-            raise TransitionError(f"{self.name}: {start} cannot become '{new}' "
-                                  f"(allowed: {', '.join(sorted(allowed)) or 'none'})")
+        reason = self.refusal(current, new)
+        if reason is not None:
+            raise TransitionError(reason)
 
     def sources_of(self, new: S) -> list[S]:
         """The statuses from which ``new`` may be reached (for ``UPDATE … WHERE status IN``)."""
@@ -207,6 +217,27 @@ OUTBOX = StateMachine[OutboxStatus](
     },
 )
 
+
+
+class ComplaintStatus(StrEnum):
+    """A customer's complaint, moved by the status rows of the interactions extract."""
+
+    OPEN = "open"  # logged; nobody has taken it up yet
+    IN_PROGRESS = "in_progress"  # being handled (a follow-up contact keeps it in progress)
+    RESOLVED = "resolved"  # answered and closed: final (a new grievance is a new complaint)
+
+
+COMPLAINT = StateMachine[ComplaintStatus](
+    "complaint",
+    initial=frozenset({ComplaintStatus.OPEN}),
+    moves={
+        ComplaintStatus.OPEN: frozenset({ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED}),
+        ComplaintStatus.IN_PROGRESS: frozenset({ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED}),
+        ComplaintStatus.RESOLVED: frozenset(),
+    },
+)
+
 MACHINES: tuple[StateMachine[RunStatus] | StateMachine[FileStatus] | StateMachine[QuarantineStatus]
                 | StateMachine[RotationStatus] | StateMachine[DecisionStatus] | StateMachine[TaskStatus]
-                | StateMachine[OutboxStatus], ...] = (RUN, FILE, QUARANTINE, ROTATION, DECISION, TASK, OUTBOX)
+                | StateMachine[OutboxStatus] | StateMachine[ComplaintStatus], ...] = (
+    RUN, FILE, QUARANTINE, ROTATION, DECISION, TASK, OUTBOX, COMPLAINT)

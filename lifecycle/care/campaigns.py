@@ -48,6 +48,7 @@ from lifecycle.care.loyalty import statements
 from lifecycle.care.occasions import anniversaries, festival_on, lunar_birthdays, solar_birthdays
 from lifecycle.care.outbox import OUTBOX_TABLE, NewMessage, enqueue
 from lifecycle.care.quiet import next_allowed, to_machine_time
+from lifecycle.care.responses import responses_for
 from lifecycle.care.sending import CONTEXT_COLUMN, CONTEXT_TABLE
 from lifecycle.privacy.fields import decrypt_column, encrypt_column
 from lifecycle.privacy.keyring import Keyring
@@ -265,9 +266,10 @@ def plan_campaigns(ctx: SealingCareContext, day: date) -> CampaignResult:
     return result
 
 
-def campaign_report(conn: Connection, day: date) -> list[dict[str, object]]:
+def campaign_report(conn: Connection, day: date, *, response_window_days: int) -> list[dict[str, object]]:
     """Per campaign and channel for ``day``: queued (of which held for quiet hours), sent, waiting, failed,
-    cancelled, and the suppressions by reason."""
+    cancelled, the suppressions by reason, and the sent messages customers responded to (positively):
+    see :mod:`lifecycle.care.responses`."""
     o = OUTBOX_TABLE
     quiet = func.sum(case((o.c.held_for_quiet_hours, 1), else_=0))
     rows = conn.execute(select(o.c.kind, o.c.channel, o.c.status, func.count(), quiet).where(
@@ -282,14 +284,18 @@ def campaign_report(conn: Connection, day: date) -> list[dict[str, object]]:
             SUPPRESSIONS.c.as_of == day).group_by(SUPPRESSIONS.c.campaign, SUPPRESSIONS.c.channel,
                                                   SUPPRESSIONS.c.reason)):
         table.setdefault((campaign, channel), {})[f"suppressed_{reason}"] = int(n)
+    answered = responses_for(conn, day, response_window_days)
     out: list[dict[str, object]] = []
     for (campaign, channel), counts in sorted(table.items()):
         get = counts.get
+        responses = answered.loc[(campaign, channel)] if (campaign, channel) in answered.index else None
         out.append({"campaign": campaign, "channel": channel,
                     "queued": sum(get(s, 0) for s in OutboxStatus),
                     "sent": get(OutboxStatus.SENT, 0),
                     "waiting": get(OutboxStatus.PENDING, 0) + get(OutboxStatus.SENDING, 0),
                     "held_for_quiet_hours": get("quiet", 0),
                     "failed": get(OutboxStatus.FAILED, 0), "cancelled": get(OutboxStatus.CANCELLED, 0),
-                    **{f"suppressed_{r}": get(f"suppressed_{r}", 0) for r in SUPPRESSION_REASONS}})
+                    **{f"suppressed_{r}": get(f"suppressed_{r}", 0) for r in SUPPRESSION_REASONS},
+                    "responded": 0 if responses is None else int(responses["responded"]),
+                    "responded_positive": 0 if responses is None else int(responses["positive"])})
     return out

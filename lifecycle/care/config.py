@@ -145,6 +145,8 @@ class Campaigns(Frozen):
     monthly_day: int = Field(default=1, ge=1, le=28, description="day of the month of offers and statements")
     frequency_cap_messages: int = Field(default=2, ge=1)
     frequency_cap_days: int = Field(default=7, ge=1)
+    response_window_days: int = Field(default=30, ge=1, le=365, description="a contact naming a campaign "
+                                      "answers its latest message sent this many days before it at most")
     route: tuple[str, ...] = ("customer-gateway",)
     default_language: Literal["zh_CN", "en"] = "zh_CN"
     signature: dict[str, str] = Field(default_factory=lambda: {"zh_CN": "本行", "en": "Your bank"},

@@ -16,22 +16,21 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from lifecycle.care.config import CareRuleSet
 from lifecycle.care.context import CareContext
 from lifecycle.care.retention import candidate_tasks
+from lifecycle.complaints import unresolved
 from lifecycle.features.config import FEATURE_SET
 from lifecycle.status import TASK, TaskStatus
 from lifecycle.store.base import table_of
+from lifecycle.store.complaints import complaints_as_of
 from lifecycle.store.frames import read_frame
-from lifecycle.store.history import as_of as valid_on
-from lifecycle.store.history import history_of
 from lifecycle.store.models import (
     CustomerDecision,
     CustomerFeatures,
     EntitlementChange,
-    Feedback,
     RelationshipManager,
     RetentionTask,
     RetentionTaskEvent,
@@ -67,16 +66,11 @@ def _decided(conn: Connection, day: date) -> pd.DataFrame:
 
 
 def _complaints(conn: Connection, day: date, overdue_days: int) -> pd.DataFrame:
-    """Open complaints as of ``day`` per customer: serious ones and those past the service level."""
-    fb, h = table_of(Feedback), history_of(Feedback)
-    open_ = and_(fb.c.kind == "COMPLAINT", h.c.status == "OPEN", fb.c.feedback_date <= day)
-    stmt = (select(fb.c.customer_id,
-                   func.sum(case((h.c.severity == "HIGH", 1), else_=0)).label("serious_complaints"),
-                   func.sum(case((fb.c.feedback_date <= day - timedelta(days=overdue_days), 1), else_=0))
-                   .label("overdue_complaints"))
-            .join(h, and_(h.c.feedback_id == fb.c.feedback_id, valid_on(h, day))).where(open_)
-            .group_by(fb.c.customer_id))
-    return read_frame(conn, stmt).set_index("customer_id")
+    """Unresolved complaints as of ``day`` per customer: serious ones and those past the
+    service level (the complaint machine's status and due date)."""
+    states = unresolved(complaints_as_of(conn, day, overdue_days))
+    return pd.DataFrame({"serious_complaints": (states["severity"] == "HIGH").groupby(states["customer_id"]).sum(),
+                         "overdue_complaints": states["overdue"].groupby(states["customer_id"]).sum()})
 
 
 def _signals(conn: Connection, day: date, rules: CareRuleSet) -> pd.DataFrame:

@@ -198,7 +198,7 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_context()
     day = args.on or bank_today(ctx.clock)
     with ctx.engine.connect() as conn:
-        rows = campaign_report(conn, day)
+        rows = campaign_report(conn, day, response_window_days=ctx.care_rules.rules.campaigns.response_window_days)
     if args.json:
         out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         return 0
@@ -206,7 +206,8 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"no care campaign messages for {day}\n")
         return 0
     head = ["campaign", "channel", "queued", "sent", "waiting", "held_for_quiet_hours", "failed", "cancelled",
-            "suppressed_no_consent", "suppressed_opted_out", "suppressed_frequency_cap"]
+            "suppressed_no_consent", "suppressed_opted_out", "suppressed_frequency_cap", "responded",
+            "responded_positive"]
     out.write(f"care campaigns {day}\n" + "  ".join(head) + "\n")
     for r in rows:
         out.write("  ".join(str(r[h]) for h in head) + "\n")

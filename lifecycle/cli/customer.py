@@ -23,6 +23,7 @@ from lifecycle.care.consent import consent_rows
 from lifecycle.care.loyalty import ledger_summary
 from lifecycle.cli import UsageError, open_context
 from lifecycle.cli.customer360 import render_360
+from lifecycle.clock import bank_today
 from lifecycle.protection.customers import check_customer_ref, customer_row
 from lifecycle.protection.reveal import DEFAULT_FIELDS, REVEALABLE, CustomerView, audited_find, customer_view
 from lifecycle.protection.reveal import reveal as reveal_fields
@@ -92,7 +93,7 @@ def show_customer(args: argparse.Namespace, out: TextIO) -> int:
         out.write(render_loyalty(conn, args.customer_ref))
         customer_id = int(customer_row(conn, args.customer_ref).customer_id)
         out.write(render_360(conn, customer_id, complaint_overdue_days=ctx.care_rules.rules.retention.triggers
-                             .complaint_overdue_days))
+                             .complaint_overdue_days, today=bank_today(ctx.clock)))
     if args.reveal:
         actor = args.actor or os.environ.get("USER") or getpass.getuser()
         pairs = reveal_fields(ctx.engine, ctx.keystore, ctx.keyring, args.customer_ref,

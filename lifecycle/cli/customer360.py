@@ -1,8 +1,9 @@
 """Customer 360 for ``bank-lifecycle customer show``: every section from the store, masked.
 
 Sections: the latest decision with its reasons, stage history, key features,
-labels, groups, the contact timeline (surveys and complaints from the feedback
-extract), open complaints with their service-level due date, retention tasks and
+labels, groups, the contact timeline (the interactions extract: every call,
+visit, message, email, survey and complaint with its channel and outcome), open
+complaints with their status, service-level due date and overdue flag, retention tasks and
 the messages sent or queued (kind, channel, status — never their content).
 Nothing here decrypts: PII appears only through ``--reveal``.
 """
@@ -10,16 +11,19 @@ Nothing here decrypts: PII appears only through ``--reveal``.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date
 
 from sqlalchemy import Connection, select
 
+from lifecycle.complaints import unresolved
 from lifecycle.segments.groups import customer_groups
 from lifecycle.segments.service import labels_of
+from lifecycle.store.complaints import customer_complaints
 from lifecycle.store.models import (
     CustomerDecision,
     CustomerFeatures,
     Feedback,
+    Interaction,
     OutboxMessage,
     RetentionTask,
     StageTransition,
@@ -79,20 +83,33 @@ def _stages(conn: Connection, customer_id: int) -> list[str]:
             f"({', '.join(str(x.get('rule')) for x in json.loads(r.reasons)) or '-'})" for r in rows]
 
 
-def _timeline(conn: Connection, customer_id: int, overdue_days: int) -> tuple[list[str], list[str]]:
-    rows = conn.execute(select(Feedback.feedback_date, Feedback.kind, Feedback.category, Feedback.severity,
-                               Feedback.status, Feedback.nps_score).where(Feedback.customer_id == customer_id)
-                        .order_by(Feedback.feedback_date.desc())).all()
-    timeline, complaints = [], []
-    for r in rows[:LIMIT]:
-        detail = f"NPS {r.nps_score}" if r.kind == "SURVEY" else f"{r.category or '-'}, {r.severity or '-'}, " \
-                                                                  f"{(r.status or 'OPEN').lower()}"
-        timeline.append(f"{r.feedback_date}  {r.kind.lower():<9} {detail}")
+def _timeline(conn: Connection, customer_id: int) -> list[str]:
+    """The latest contacts, newest first: kind, channel, outcome; a survey's score and a
+    complaint's status move with its case."""
+    t, f = Interaction.__table__, Feedback.__table__
+    rows = conn.execute(select(t.c.interaction_time, t.c.kind, t.c.channel, t.c.outcome, t.c.case_ref,
+                               t.c.complaint_status, t.c.campaign_code, f.c.nps_score, f.c.category)
+                        .outerjoin(f, f.c.feedback_id == t.c.case_ref).where(t.c.customer_id == customer_id)
+                        .order_by(t.c.interaction_time.desc(), t.c.interaction_id.desc()).limit(LIMIT)).all()
+    out = []
     for r in rows:
-        if r.kind == "COMPLAINT" and (r.status or "OPEN") not in ("RESOLVED", "CLOSED"):
-            due = r.feedback_date + timedelta(days=overdue_days)
-            complaints.append(f"{r.feedback_date}  {r.category or '-'} ({r.severity or '-'}), due {due}")
-    return timeline, complaints
+        detail = [r.outcome or "-"]
+        if r.kind == "SURVEY" and r.nps_score is not None:
+            detail.append(f"NPS {r.nps_score}")
+        if r.kind == "COMPLAINT":
+            detail.append(f"{r.case_ref} {r.complaint_status}" + (f" ({r.category})" if r.category else ""))
+        if r.campaign_code:
+            detail.append(f"campaign {r.campaign_code}")
+        out.append(f"{r.interaction_time:%Y-%m-%d %H:%M}  {r.kind.lower():<9} {r.channel or '-':<7} "
+                   + ", ".join(detail))
+    return out
+
+
+def _open_complaints(conn: Connection, customer_id: int, day: date, sla_days: int) -> list[str]:
+    """Unresolved complaints on ``day`` with their status, due date and whether overdue."""
+    states = unresolved(customer_complaints(conn, customer_id, day, sla_days))
+    return [f"{r.case_ref}  opened {r.opened_on}  {r.category or '-'} ({r.severity or '-'}) {r.status}, "
+            f"due {r.due_on}" + ("  OVERDUE" if r.overdue else "") for r in states.itertuples()]
 
 
 def _tasks(conn: Connection, customer_id: int) -> list[str]:
@@ -113,20 +130,20 @@ def _messages(conn: Connection, customer_id: int) -> list[str]:
             for r in rows]
 
 
-def render_360(conn: Connection, customer_id: int, *, complaint_overdue_days: int) -> str:
+def render_360(conn: Connection, customer_id: int, *, complaint_overdue_days: int, today: date) -> str:
+    """Every section for one customer; complaints as of ``today`` (the bank's date)."""
     labels = [f"{r['dimension']:<15} {r['label']:<17} {r['value']}" for r in labels_of(conn, customer_id)]
     groups = [f"{g['name_zh']} / {g['name_en']}: joined {g['joined_on']}"
               + (f", left {g['left_on']} ({g['leave_reason']})" if g["left_on"] else "")
               for g in customer_groups(conn, customer_id)]
-    timeline, complaints = _timeline(conn, customer_id, complaint_overdue_days)
     return "".join([
         _section("decision", _decision(conn, customer_id)),
         _section("stage history", _stages(conn, customer_id)),
         _section("features", _features(conn, customer_id)),
         _section("labels", labels),
         _section("groups", groups),
-        _section("timeline", timeline),
-        _section("open complaints", complaints),
+        _section("timeline", _timeline(conn, customer_id)),
+        _section("open complaints", _open_complaints(conn, customer_id, today, complaint_overdue_days)),
         _section("retention tasks", _tasks(conn, customer_id)),
         _section("messages", _messages(conn, customer_id)),
     ])

@@ -22,7 +22,8 @@ Definitions (every amount in CNY, every window ending on the as-of date D):
   (salary, else all credits).
 * AML: days whose cash total reaches the large-value line, cross-border
   transfers in 180 days, days where a large credit left again (same or next day).
-* Service: complaints in 90 days, open and serious open complaints as of D, the
+* Service: complaints opened in 90 days, unresolved (open or in progress) and
+  serious unresolved complaints as of D (the complaint machine's status), the
   latest and average NPS over the history window.
 * ``profitability`` — see :class:`lifecycle.features.config.Profitability`.
 """
@@ -37,6 +38,8 @@ import pandas as pd
 from lifecycle.decisioning.clv_rfm import rfm_summary
 from lifecycle.features.config import FEATURE_SET, FeatureConfig
 from lifecycle.features.reader import Inputs
+
+RESOLVED = ("resolved", "closed")  # any other complaint status (open, in_progress) is unresolved
 
 LOAN_STATUS_ORDER = {"CLOSED": 0, "NORMAL": 1, "OVERDUE": 2, "NPL": 3}
 FIVE_CLASS_ORDER = {"NORMAL": 1, "SPECIAL_MENTION": 2, "SUBSTANDARD": 3, "DOUBTFUL": 4, "LOSS": 5}
@@ -213,7 +216,7 @@ def _service(inputs: Inputs, day: date, index: pd.Index) -> pd.DataFrame:
     complaints = f[f["kind"] == "COMPLAINT"]
     out["complaints_90d"] = _per_customer(index, complaints[complaints["age"] < 90].groupby("customer_id")
                                           .size()).astype(int)
-    open_ = complaints[complaints["status"] == "OPEN"]
+    open_ = complaints[~complaints["status"].fillna("open").astype(str).str.lower().isin(RESOLVED)]
     out["open_complaints"] = _per_customer(index, open_.groupby("customer_id").size()).astype(int)
     out["serious_open_complaints"] = _per_customer(index, open_[open_["severity"] == "HIGH"].groupby("customer_id")
                                                    .size()).astype(int)

@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lifecycle.features.config import FeatureConfig
 from lifecycle.store.arrow import day_of, group_sums, read_batches
 from lifecycle.store.base import table_of
+from lifecycle.store.complaints import complaints_as_of
 from lifecycle.store.frames import read_frame
 from lifecycle.store.history import as_of, history_of
 from lifecycle.store.models import (
@@ -209,14 +210,23 @@ def loans(conn: Connection, day: date, part: Partition) -> pd.DataFrame:
 
 
 def feedback(conn: Connection, day: date, part: Partition, cfg: FeatureConfig) -> pd.DataFrame:
-    """customer_id, feedback_date, kind, nps_score, severity, status (as of the day) of feedback up to the day."""
+    """customer_id, feedback_date, kind, nps_score, severity, status of the surveys and
+    complaints in the history window up to the day. A complaint's status is the
+    complaint machine's on the day (``open``, ``in_progress``, ``resolved``: see
+    :mod:`lifecycle.store.complaints`), its date the day it was opened."""
     f = table_of(Feedback)
-    h = history_of(Feedback)
-    stmt = (select(f.c.customer_id, f.c.feedback_date, f.c.kind, f.c.nps_score, h.c.severity, h.c.status)
-            .join(h, and_(h.c.feedback_id == f.c.feedback_id, as_of(h, day)))
-            .where(f.c.feedback_date <= day, f.c.feedback_date > day - timedelta(days=cfg.history_days),
-                   part.of(f.c.customer_id)))
-    return _frame(conn, stmt)
+    since = day - timedelta(days=cfg.history_days)
+    surveys = _frame(conn, select(f.c.customer_id, f.c.feedback_date, f.c.kind, f.c.nps_score)
+                     .where(f.c.kind == "SURVEY", f.c.feedback_date <= day, f.c.feedback_date > since,
+                            part.of(f.c.customer_id)))
+    states = complaints_as_of(conn, day, 0, part.of)  # due dates are not features: any service level
+    states = states[pd.to_datetime(states["opened_on"]) > pd.Timestamp(since)]
+    complaints = pd.DataFrame({"customer_id": states["customer_id"], "feedback_date": states["opened_on"],
+                               "kind": "COMPLAINT", "nps_score": None, "severity": states["severity"],
+                               "status": states["status"]})
+    surveys = surveys.assign(severity=None, status=None)
+    frames = [df for df in (surveys, complaints) if len(df)]
+    return pd.concat(frames, ignore_index=True) if frames else surveys
 
 
 def read_inputs(engine: Engine, day: date, part: Partition, cfg: FeatureConfig) -> Inputs:

@@ -1,7 +1,9 @@
 """Load fact sources (accounts, balances, transactions, cards' spending, loans,
-digital events, feedback, RMs) from staged chunks, linking each row to its
-customer. A row whose owner is unknown is not dropped: it is returned for the
-quarantine under the rule ``owner_known``.
+digital events, feedback, interactions, RMs) from staged chunks, linking each
+row to its customer. A row whose owner is unknown is not dropped: it is returned
+for the quarantine under the rule ``owner_known``; an interaction whose
+complaint status is a move the complaint machine refuses is returned under
+``complaint_transition``, with the reason.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, Table, select
 
+from lifecycle.complaints import TRANSITION_RULE, latest_status, refused_transitions
 from lifecycle.integration.read import ROW_ID
 from lifecycle.integration.sources import SourceSpec
 from lifecycle.store.base import table_of
@@ -22,6 +25,7 @@ from lifecycle.store.models import (
     CardTransaction,
     DigitalEvent,
     Feedback,
+    Interaction,
     Loan,
     RelationshipManager,
     SourceLink,
@@ -38,11 +42,13 @@ ENTITY_TABLES: dict[str, Table] = {
     "loan": table_of(Loan),
     "digital_event": table_of(DigitalEvent),
     "feedback": table_of(Feedback),
+    "interaction": table_of(Interaction),
 }
 # Load order: owners before what refers to them.
 ENTITY_ORDER = ("relationship_manager", "account", "balance", "transaction", "card_transaction", "loan",
-                "digital_event", "feedback")
+                "digital_event", "feedback", "interaction")
 OWNER_RULE = "owner_known"
+REFUSED_COLUMNS = (ROW_ID, "rule", "expectation", "column")
 
 
 @dataclass
@@ -95,9 +101,59 @@ def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex) -> pd.
     return None
 
 
+def _refusals(rows: pd.DataFrame, rule: str, reason: pd.Series | str, column: str) -> pd.DataFrame:
+    return pd.DataFrame({ROW_ID: rows[ROW_ID].to_numpy(), "rule": rule,
+                         "expectation": reason if isinstance(reason, str) else reason.to_numpy(), "column": column})
+
+
+def stored_complaint_status(conn: Connection, cases: list[str], excluding: list[str]) -> pd.Series:
+    """``case_ref`` -> the latest stored status of each case (rows of ``excluding`` left out:
+    the batch itself, when a corrected file loads again)."""
+    t = table_of(Interaction)
+    rows: list[pd.DataFrame] = []
+    for start in range(0, len(cases), 5_000):
+        stmt = select(t.c.case_ref, t.c.interaction_id, t.c.interaction_time, t.c.complaint_status).where(
+            t.c.case_ref.in_(cases[start:start + 5_000]), t.c.complaint_status.is_not(None))
+        rows.append(pd.DataFrame(conn.execute(stmt).all(),
+                                 columns=["case_ref", "interaction_id", "interaction_time", "complaint_status"]))
+    stored = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if stored.empty:
+        return pd.Series(dtype=object)
+    return latest_status(stored[~stored["interaction_id"].isin(excluding)])
+
+
+def refused_interactions(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
+    """Interaction rows the complaint machine refuses, as quarantine failures.
+
+    A complaint contact names its case and status; only a complaint carries a
+    status; and each status row is a move :data:`lifecycle.status.COMPLAINT`
+    allows from the case's state (the store's, then the batch's earlier rows).
+    """
+    kind = frame["kind"].astype(str)
+    status = frame["complaint_status"] if "complaint_status" in frame else pd.Series(None, index=frame.index)
+    case = frame["case_ref"] if "case_ref" in frame else pd.Series(None, index=frame.index)
+    complaint = kind == "COMPLAINT"
+    unnamed = complaint & (case.isna() | status.isna())
+    stray = ~complaint & status.notna()
+    failures = [
+        _refusals(frame[unnamed], TRANSITION_RULE, "a complaint contact names its case (case_ref) and its "
+                  "status (complaint_status)", "complaint_status"),
+        _refusals(frame[stray], TRANSITION_RULE, "only a complaint contact carries a complaint status",
+                  "complaint_status"),
+    ]
+    moves = frame[complaint & ~unnamed]
+    if len(moves):
+        current = stored_complaint_status(conn, sorted(moves["case_ref"].astype(str).unique()),
+                                          moves["interaction_id"].astype(str).tolist())
+        refused = refused_transitions(moves, current)
+        failures.append(_refusals(refused, TRANSITION_RULE, refused["reason"], "complaint_status"))
+    return pd.concat(failures, ignore_index=True)
+
+
 def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, file_id: int,
                     owners: OwnerIndex, foreign_keys: ForeignKeyCheck | None = None) -> tuple[int, pd.DataFrame]:
-    """Upsert one staged chunk; returns (rows loaded, orphan rows' row_id).
+    """Upsert one staged chunk; returns (rows loaded, refused rows' failures: ``row_id``,
+    ``rule``, ``expectation``, ``column`` — orphans and refused complaint moves).
 
     ``foreign_keys``: the load's set-based check when the database does not check each
     row (:func:`lifecycle.store.bulk.bulk_transaction`); it is told what is written.
@@ -105,11 +161,16 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
     table = ENTITY_TABLES[spec.entity]
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("chk_")])
     customer_id = _owner_ids(spec, frame, owners)
-    orphans = pd.DataFrame({ROW_ID: pd.Series(dtype="int64")})
+    refused = [pd.DataFrame({c: pd.Series(dtype="int64" if c == ROW_ID else object) for c in REFUSED_COLUMNS})]
     if customer_id is not None:
         known = customer_id.notna()
-        orphans = frame.loc[~known, [ROW_ID]]
+        owner_column = "owner_key" if "owner_key" in frame else spec.canonical_key[0]
+        refused.append(_refusals(frame[~known], OWNER_RULE, OWNER_RULE, owner_column))
         frame = frame[known].assign(customer_id=customer_id[known].astype("int64"))
+    if spec.entity == "interaction" and len(frame):
+        moves = refused_interactions(conn, frame)
+        refused.append(moves)
+        frame = frame[~frame[ROW_ID].isin(moves[ROW_ID])]
     out = frame.drop(columns=[c for c in (ROW_ID, "owner_key", "source_key") if c in frame])
     out = out[[c for c in out.columns if c in table.c]].assign(file_id=file_id) if "file_id" in table.c \
         else out[[c for c in out.columns if c in table.c]]
@@ -118,4 +179,4 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
     loaded = upsert_frame(conn, table, out)
     if spec.entity == "account":
         owners.forget("accounts")
-    return loaded, orphans
+    return loaded, pd.concat(refused, ignore_index=True)

@@ -33,7 +33,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from lifecycle.integration import bookkeeping, quarantine
-from lifecycle.integration.facts import ENTITY_ORDER, ENTITY_TABLES, OWNER_RULE, OwnerIndex, load_fact_chunk
+from lifecycle.integration.facts import ENTITY_ORDER, ENTITY_TABLES, OwnerIndex, load_fact_chunk
 from lifecycle.integration.parties import PartyBatch, load_parties
 from lifecycle.integration.planning import GateVerdict, RunPlan
 from lifecycle.integration.ports import IntegrationContext
@@ -196,26 +196,27 @@ def load_customers(ctx: IntegrationContext, conn: Connection, plan: RunPlan, par
 
 def load_facts(ctx: IntegrationContext, conn: Connection, plan: RunPlan, s: StagedSource, file_id: int,
                relaxed: bool) -> FileCounts:
-    """Load one fact source (inside the day's transaction); orphans go to the quarantine."""
+    """Load one fact source (inside the day's transaction); orphans and refused complaint
+    moves go to the quarantine with their reasons."""
     loaded = 0
     table, incoming = ENTITY_TABLES[s.spec.entity], s.rows_read - s.rows_failed
     foreign_keys = ForeignKeyCheck(table) if relaxed and table.foreign_keys else None
     owners = OwnerIndex.of(conn)
-    orphans = []
+    refused_rows, refusals = [], []
     with deferred_indexes(conn, table, incoming):
         for part in s.parts:
             frame = pd.read_parquet(part)
-            n, orphan = load_fact_chunk(conn, s.spec, frame, file_id, owners, foreign_keys)
+            n, refused = load_fact_chunk(conn, s.spec, frame, file_id, owners, foreign_keys)
             loaded += n
-            if len(orphan):
-                orphans.append(frame[frame[ROW_ID].isin(orphan[ROW_ID])])
+            if len(refused):
+                refused_rows.append(frame[frame[ROW_ID].isin(refused[ROW_ID])])
+                refusals.append(refused)
     if foreign_keys is not None:
         foreign_keys.verify(conn)
     quarantined = s.rows_failed
-    if orphans:
-        rows = pd.concat(orphans, ignore_index=True)
-        failures = pd.DataFrame({ROW_ID: rows[ROW_ID], "rule": OWNER_RULE, "expectation": "owner_known",
-                                 "column": "owner_key" if "owner_key" in rows else s.spec.canonical_key[0]})
+    if refused_rows:
+        rows = pd.concat(refused_rows, ignore_index=True)
+        failures = pd.concat(refusals, ignore_index=True)
         quarantined += quarantine.write_quarantine(conn, ctx.keystore, ctx.keyring, plan.run_id, s.spec,
                                                    str(s.file.path), rows, failures, ctx.clock.now(), s.origin)
     earlier = bookkeeping.complete_file(conn, file_id, table, rows_read=s.rows_read, rows_loaded=loaded,

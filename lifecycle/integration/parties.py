@@ -34,7 +34,7 @@ from lifecycle.timing import Stopwatch
 
 PII_ATTRIBUTES = ("name", "id_no", "mobile", "email", "address", "birth_date", "legal_rep_name")
 CLEAR_ATTRIBUTES = ("uscc", "gender", "industry_code", "registered_capital", "branch_code", "rm_id",
-                    "open_date", "marketing_consent")
+                    "open_date", "marketing_consent", "occupation", "income_band", "marital_status", "dependants")
 ID_CHUNK = 20_000
 IN_CHUNK = 5_000  # values per IN list when looking up a batch's identities
 TARGETED_RECORDS = 20_000  # up to this many records, fetch only the identities they can reach
@@ -315,6 +315,7 @@ def _apply_slice(conn: Connection, keystore: KeyStore, keyring: Keyring,
     rows["marketing_consent"] = rows["marketing_consent"].map(
         lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
         else str(v).lower() in ("true", "1"))
+    rows["dependants"] = pd.to_numeric(rows["dependants"], errors="coerce").astype("Int64")  # survived as text
     changed = rows[rows["customer_id"].isin(won["customer_id"]) | rows["customer_id"].isin(list(new_ids))]
     with clock("load"):
         upsert_frame(conn, table_of(Customer), changed)

@@ -186,7 +186,8 @@ def render_markdown(report: RunReport, docs_url: str | None, other_runs: Sequenc
     for r in report.sources:
         lines.append(f"| {r.source} | {r.file} | {r.encoding} | {r.rows_read:,} | {r.rows_loaded:,} | "
                      f"{r.rows_quarantined:,} | {_budget(r)} | {_rules(r)} |")
-    lines += ["", "Quarantined rows include those whose owner was not loaded (`owner_known`); the error budget "
+    lines += ["", "Quarantined rows include those whose owner was not loaded (`owner_known`) and complaint "
+              "status rows whose move the complaint machine refused (`complaint_transition`); the error budget "
               "is measured on the rows the quality checks rejected.", "", f"The rows themselves: {_finding(report)}"]
     if report.absent_columns:
         lines += ["", "Optional columns absent from their file (read as empty): " + "; ".join(

@@ -25,7 +25,8 @@ from lifecycle.integration.read import ROW_ID
 from lifecycle.integration.sources import ColumnSpec, ColumnType, SourceSpec
 
 TEXT = "string[pyarrow]"  # Arrow strings: regex and case functions run vectorised in Arrow (RE2)
-NOT_FUTURE = ("birth_date", "open_date", "txn_time", "event_time", "feedback_date", "balance_date", "start_date")
+NOT_FUTURE = ("birth_date", "open_date", "txn_time", "event_time", "feedback_date", "balance_date", "start_date",
+              "interaction_time")
 DISTINCT_SHARE = 0.2  # clean per distinct value when there are at most this share of them
 _CJK = r"[\u3400-\u9fff\uf900-\ufaff·]"
 

@@ -3,7 +3,8 @@
 What erasure does, in this order:
 
 1. In the main database, one transaction: the customer's ciphertexts, masked
-   forms, blind indexes and personal attributes (gender, birth year) are cleared
+   forms, blind indexes and personal attributes (gender, birth year, occupation,
+   income band, marital status, dependants) are cleared
    with their survivorship provenance, marketing consent is set to false and
    ``erased_at`` is set; each of their cards loses its ciphertext and mask and
    gets a random ``card_ref`` in place of the card number's blind index (card
@@ -60,12 +61,13 @@ from lifecycle.store.parties import erased_customer_ids
 CLEARED_COLUMNS = (
     "name_enc", "id_no_enc", "mobile_enc", "email_enc", "address_enc", "birth_date_enc", "legal_rep_name_enc",
     "name_masked", "mobile_masked", "id_no_masked", "id_no_bidx", "mobile_bidx", "name_mobile_bidx", "name_bidx",
-    "gender", "birth_year",
+    "gender", "birth_year", "occupation", "income_band", "marital_status", "dependants",
 )
 # Survivorship state of the attributes that erasure clears goes too: it would
 # say which source supplied a value that no longer exists.
 ERASED_ATTRIBUTES = frozenset({"name", "id_no", "mobile", "email", "address", "birth_date", "legal_rep_name",
-                               "gender", "marketing_consent"})
+                               "gender", "marketing_consent", "occupation", "income_band", "marital_status",
+                               "dependants"})
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@
   against this date (columns) — customers decided on both dates;
 * customer groups: members on the date and on the previous decided date, by the
   group's checked Chinese name;
-* complaint backlog: complaints not resolved on the date, by status and age
-  (days since filed), overdue past the service level.
+* complaint backlog: complaints not resolved on the date (open or in progress,
+  from the complaint machine: :mod:`lifecycle.store.complaints`), by status and
+  age (days since opened), overdue past the service level.
 
-Counts only (aggregated in SQL), so no PII can reach the report.
+Counts only (aggregated in SQL, or from case references and statuses), so no PII
+can reach the report.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from lifecycle.care.context import CareContext
+from lifecycle.complaints import UNRESOLVED, unresolved
 from lifecycle.decisioning.rules import STAGES, VALUE_TIERS
 from lifecycle.reporting.figures import (
     ComplaintBacklog,
@@ -37,12 +40,11 @@ from lifecycle.reporting.figures import (
 )
 from lifecycle.segments.groups import group_sizes
 from lifecycle.settings import Settings
-from lifecycle.store.frames import read_frame
-from lifecycle.store.models import CustomerDecision, CustomerGroup, Feedback
+from lifecycle.store.complaints import complaints_as_of
+from lifecycle.store.models import CustomerDecision, CustomerGroup
 
 AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (("0–7 天", 8), ("8–15 天", 16), ("16–30 天", 31),
                                                    ("30 天以上", None))
-RESOLVED = ("RESOLVED", "CLOSED")
 
 
 class ReportContext(CareContext, Protocol):
@@ -89,22 +91,23 @@ def _groups(conn: Connection, day: date, previous: date | None) -> CustomerGroup
 
 
 def _complaints(conn: Connection, day: date, overdue_days: int) -> ComplaintBacklog:
-    f = Feedback.__table__
-    rows = read_frame(conn, select(f.c.status, f.c.feedback_date).where(
-        f.c.kind == "COMPLAINT", f.c.feedback_date <= day,
-        (f.c.status.is_(None)) | (f.c.status.notin_(RESOLVED))))
+    """Unresolved complaints on ``day`` by status (open, in progress) and age since opened;
+    overdue: past the service-level due date (the complaint machine's states)."""
+    rows = unresolved(complaints_as_of(conn, day, overdue_days))
     labels = [b for b, _ in AGE_BUCKETS]
     if rows.empty:
         return ComplaintBacklog(tuple(labels), ())
-    rows["status"] = rows["status"].fillna("OPEN").str.lower()
-    age = (pd.Timestamp(day) - pd.to_datetime(rows["feedback_date"])).dt.days
+    age = (pd.Timestamp(day) - pd.to_datetime(rows["opened_on"])).dt.days
     bucket = pd.Series(len(AGE_BUCKETS) - 1, index=rows.index)
     for i, (_, below) in reversed(list(enumerate(AGE_BUCKETS))):
         if below is not None:
             bucket[age < below] = i
-    rows = rows.assign(bucket=bucket, overdue=age > overdue_days)
+    rows = rows.assign(bucket=bucket)
     out = []
-    for status, mine in rows.groupby("status", sort=True):
+    for status in UNRESOLVED:
+        mine = rows[rows["status"] == status]
+        if mine.empty:
+            continue
         counts = mine["bucket"].value_counts()
         out.append(ComplaintStatusRow(str(status), tuple(int(counts.get(i, 0)) for i in range(len(labels))),
                                       int(mine["overdue"].sum())))

@@ -1,7 +1,8 @@
 """The labels step: after a date is decided, label every customer and refresh the groups.
 
     label_day(ctx, day):
-      inputs   features + decision of ``day`` + attributes (age, gender, tenure, industry section, region)
+      inputs   features + decision of ``day`` + attributes (age, gender, occupation, income band,
+               marital status, dependants, tenure, industry section, region)
       labels   every rule of the labels file, stored per (customer, day) with reasons and version
       groups   names checked for personal data (when new or redefined), then joins and leaves for ``day``
 
@@ -35,6 +36,7 @@ from lifecycle.store.models import Customer, CustomerDecision, CustomerFeatures,
 
 LABELS = table_of(CustomerLabel)
 DECISION_COLUMNS = ("lifecycle_stage", "value_tier", "risk_tier", "need_tier", "composite_score", "p_active", "clv")
+DEMOGRAPHICS = ("occupation", "income_band", "marital_status", "dependants")  # the customer extract's, as codes
 
 
 class NotDecidedError(LifecycleError):
@@ -91,8 +93,8 @@ def label_inputs(conn: Connection, day: date, rules: LabelRules) -> pd.DataFrame
     features = read_frame(conn, select(f).where(f.c.as_of == day, f.c.feature_set == feature_set)).drop(
         columns=["as_of", "feature_set", "run_id"])
     c = Customer.__table__
-    people = read_frame(conn, select(c.c.customer_id, c.c.gender, c.c.birth_year, c.c.industry_code)
-                        .where(c.c.erased_at.is_(None)))
+    people = read_frame(conn, select(c.c.customer_id, c.c.gender, c.c.birth_year, c.c.industry_code,
+                                     *[c.c[a] for a in DEMOGRAPHICS]).where(c.c.erased_at.is_(None)))
     frame = decisions.drop(columns=["feature_set"]).merge(features, on="customer_id").merge(people, on="customer_id")
     birth_year = pd.to_numeric(frame["birth_year"], errors="coerce")
     frame["age"] = (day.year - birth_year).where(birth_year.notna())

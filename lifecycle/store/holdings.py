@@ -1,5 +1,5 @@
 """What customers hold and do: accounts, balances, transactions, loans, cards,
-digital activity, feedback. Facts, not PII: they are kept for regulatory
+digital activity, feedback, interactions. Facts, not PII: they are kept for regulatory
 retention (AML: ≥ 5 years) even after a customer's erasure.
 
 ``file_id`` names the ingested file that last wrote a row, so a corrected file
@@ -128,3 +128,26 @@ class Feedback(Base):
     category: Mapped[str | None] = mapped_column(String(32))
     severity: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str | None] = mapped_column(String(12))
+
+
+class Interaction(Base):
+    """One contact with a customer (call, visit, message, email, survey, complaint) on their timeline.
+
+    A survey's or complaint's row names its feedback record (``case_ref``), which
+    holds the score or the category and severity; a complaint's rows carry its
+    status (``complaint_status``: open, in_progress, resolved — see
+    :mod:`lifecycle.complaints`). A contact made for a campaign names it.
+    """
+
+    __tablename__ = "interactions"
+    file_id: Mapped[int | None] = mapped_column(index=True, doc="ingested file that last wrote the row")
+
+    interaction_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(customer_fk(), index=True)
+    interaction_time: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    channel: Mapped[str | None] = mapped_column(String(8))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    case_ref: Mapped[str | None] = mapped_column(String(40), index=True)
+    complaint_status: Mapped[str | None] = mapped_column(String(12))
+    campaign_code: Mapped[str | None] = mapped_column(String(32))

@@ -32,6 +32,7 @@ from lifecycle.store.holdings import (
     CardTransaction,
     DigitalEvent,
     Feedback,
+    Interaction,
     Loan,
     Transaction,
 )
@@ -54,7 +55,7 @@ __all__ = [
     "CustomerDecision", "CustomerFeatures", "CustomerGroup", "CustomerLabel", "GroupMembership", "DecisionRun",
     "DeliveryAttempt", "HISTORY",
     "ModelFit", "StageTransition", "TierEvent", "DigitalEvent", "Erasure", "Feedback",
-    "IdentityConflict", "IngestedFile", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
+    "IdentityConflict", "IngestedFile", "Interaction", "IngestionRun", "KeyRotation", "Loan", "QuarantinedRow",
     "QuarantineRevealAudit",
     "LookupAudit", "RelationshipManager", "RetentionTask", "RevealAudit", "SourceLink", "Transaction",
 ]

@@ -45,6 +45,10 @@ class Customer(Base):
     uscc: Mapped[str | None] = mapped_column(String(18), index=True)
     gender: Mapped[str | None] = mapped_column(String(1))
     birth_year: Mapped[int | None]
+    occupation: Mapped[str | None] = mapped_column(String(16))  # GB/T 6565 major group, or student / retired
+    income_band: Mapped[str | None] = mapped_column(String(8))  # monthly income band
+    marital_status: Mapped[str | None] = mapped_column(String(10))  # GB/T 2261.2
+    dependants: Mapped[int | None]
     industry_code: Mapped[str | None] = mapped_column(String(4))
     registered_capital: Mapped[Decimal | None]
     branch_code: Mapped[str | None] = mapped_column(String(16))

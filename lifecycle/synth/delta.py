@@ -23,6 +23,7 @@ from lifecycle.synth.config import GenerationSummary, SourceSpec, SynthConfig
 from lifecycle.synth.finance import CATEGORIES, FX_RATE, account_chunk
 from lifecycle.synth.formatting import labels, prefixed_numbers, to_strings
 from lifecycle.synth.generate import World, build_world, chunk_bounds, finish, write_truth
+from lifecycle.synth.interactions import today_interactions
 from lifecycle.synth.landing import Landing
 from lifecycle.synth.loans import five_class, loan_frame
 from lifecycle.synth.people import Frame, build_addresses, build_emails
@@ -162,7 +163,7 @@ def daily_activity(
     config: SynthConfig, world: World, touched: IntArray, main: pa.Array, fx: pa.Array,
     fx_cur: IntArray, landing: Landing,
 ) -> None:
-    """Today's transactions, card spending, digital events and feedback."""
+    """Today's transactions, card spending, digital events, feedback and interactions."""
     pop = world.pop
     rng = stream(config.seed, "delta:activity", config.as_of.toordinal())
     core = touched[np.asarray(main.take(pa.array(touched)).is_valid())]
@@ -205,7 +206,7 @@ def daily_activity(
     survey = ~complaint & (rng.random(len(core)) < 0.04)
     fb = np.flatnonzero(complaint | survey)
     is_c = complaint[fb]
-    landing.emit("feedback", {
+    feedback = landing.with_ids("feedback", {
         "cust_no": world.primary.take(pa.array(core[fb])),
         "feedback_date": np.full(len(fb), landing.as_of, dtype="datetime64[D]"),
         "kind": labels(["SURVEY", "COMPLAINT"], is_c),
@@ -214,6 +215,9 @@ def daily_activity(
         "severity": labels(["MEDIUM"], np.zeros(len(fb)), ~is_c),
         "status": labels(["OPEN"], np.zeros(len(fb)), ~is_c),
     })
+    landing.emit("feedback", feedback)
+    landing.emit("interactions", today_interactions(config.seed, config.as_of.toordinal(), landing.as_of,
+                                                    world.primary, core, feedback))
 
 
 def loan_changes(config: SynthConfig, world: World, touched: IntArray, landing: Landing) -> None:

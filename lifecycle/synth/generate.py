@@ -15,6 +15,7 @@ from lifecycle.synth.activity import card_transaction_chunk, digital_chunk, feed
 from lifecycle.synth.config import FileSummary, GenerationSummary, SourceSpec, SynthConfig, load_sources
 from lifecycle.synth.corporates import Roster, corporate_records, owner_keys, rm_roster
 from lifecycle.synth.finance import account_chunk
+from lifecycle.synth.interactions import interaction_chunk
 from lifecycle.synth.landing import Landing
 from lifecycle.synth.loans import loan_frame
 from lifecycle.synth.people import (
@@ -113,7 +114,9 @@ def generate_full(config: SynthConfig, sources: dict[str, SourceSpec]) -> Genera
         landing.emit("card_transactions", card_transaction_chunk(
             config.seed, chunk, pop, world.card_no, world.ident.city, start, stop))
         landing.emit("digital_activity", digital_chunk(config.seed, chunk, pop, world.primary, start, stop))
-        landing.emit("feedback", feedback_chunk(config.seed, chunk, pop, world.primary, start, stop))
+        feedback = landing.with_ids("feedback", feedback_chunk(config.seed, chunk, pop, world.primary, start, stop))
+        landing.emit("feedback", feedback)
+        landing.emit("interactions", interaction_chunk(config.seed, chunk, pop, world.primary, start, stop, feedback))
         log.info("chunk %d: persons %d-%d written", chunk, start, stop)
     files = landing.close()
     files += write_truth(config, world, aum, landing)

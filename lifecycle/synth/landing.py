@@ -18,7 +18,7 @@ from lifecycle.synth.writer import CsvSink, Frame, render_table
 # Generated row identifiers: prefix and digit count.
 ROW_IDS = {"transactions": ("txn_id", "T", 15), "card_transactions": ("TXN_REF", "CT", 14),
            "digital_activity": ("event_id", "EV", 14), "feedback": ("feedback_id", "FB", 12),
-           "loans": ("loan_no", "LN", 12)}
+           "loans": ("loan_no", "LN", 12), "interactions": ("interaction_id", "IX", 14)}
 SWAPPED_ENCODING = {"utf-8": "gbk", "gbk": "utf-8", "utf-8-sig": "gbk"}
 
 
@@ -88,8 +88,9 @@ class Landing:
             relative = f"landing/{spec.relative_path(as_of)}"
             self.sinks[name] = CsvSink(config.out, relative, name, columns, encoding)
 
-    def emit(self, source: str, frame: Frame) -> None:
-        """Add generated ids, plant flaws, write the rows."""
+    def with_ids(self, source: str, frame: Frame) -> Frame:
+        """The rows with their generated ids (the next ones of ``source``), for rows that
+        others refer to before they are written (a feedback case from its interactions)."""
         frame = dict(frame)
         n = len(next(iter(frame.values())))
         if source in ROW_IDS and ROW_IDS[source][0] not in frame:
@@ -98,6 +99,11 @@ class Landing:
             start = self.counters.get(source, 0)
             frame[column] = prefixed_numbers(prefix + self.id_tag, np.arange(start, start + n) + 1, width)
             self.counters[source] = start + n
+        return frame
+
+    def emit(self, source: str, frame: Frame) -> None:
+        """Add generated ids, plant flaws, write the rows."""
+        frame = self.with_ids(source, frame)
         spec = self.sources[source]
         table = render_table(spec, frame)
         chunk = self.chunks.get(source, 0)

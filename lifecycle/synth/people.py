@@ -14,6 +14,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lifecycle.synth.demographics import demographics
 from lifecycle.synth.formatting import ascii_to_arrow, digits_matrix, join_strings, prefixed_numbers
 from lifecycle.synth.ids import (
     build_card_numbers,
@@ -230,6 +231,7 @@ def core_customer_records(
             np.where(rng.random(len(owners)) < np.where(is_leg, 0.2, 0.7), "Y", "N")
             .astype(object), pa.string(),
         ),
+        **{k: _take(v, owners) for k, v in demographics(seed, pop, ident.birth).items()},
         "updated_at": times_on(dates_before(pop.as_of, days), daytime_seconds(rng, len(owners))),
     }
     order = np.argsort(np.asarray(keys.to_numpy(zero_copy_only=False)), kind="stable")

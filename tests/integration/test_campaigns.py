@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pytest
 from lunardate import LunarDate
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from lifecycle.bootstrap import Context, build_context, upgrade_stores
 from lifecycle.care.campaigns import campaign_report, plan_campaigns
@@ -46,6 +46,7 @@ from lifecycle.store.models import (
     CardTransaction,
     Customer,
     CustomerDecision,
+    Interaction,
     OutboxMessage,
     PointsBalance,
     PointsEntry,
@@ -372,6 +373,38 @@ def test_nothing_is_sent_in_quiet_hours_and_it_waits_for_the_morning(
     sent = dispatch(night.engine, MovableClock(morning(day + timedelta(days=1), 8, 1)), notifier,
                     renderer_of(night), rules.dispatcher, rules.quiet_hours, kinds=kinds)
     assert sent.sent >= queued
+    _a_response_is_counted_once_for_the_message_it_answers(bank, day)
+
+
+def _a_response_is_counted_once_for_the_message_it_answers(bank: Bank, day: date) -> None:
+    """Two contacts naming a sent greeting's campaign after it (one a purchase) and one before
+    it: the report counts one response, positive; the contacts are removed again."""
+    messages = _frame(bank, select(OutboxMessage.customer_id, OutboxMessage.kind, OutboxMessage.channel,
+                                   OutboxMessage.sent_at).where(OutboxMessage.as_of == day,
+                                                                OutboxMessage.status == "sent",
+                                                                OutboxMessage.kind.like("care_%")))
+    first = messages.iloc[0]
+    campaign, sent_at = str(first["kind"]).removeprefix("care_"), pd.Timestamp(first["sent_at"]).to_pydatetime()
+    contact = {"customer_id": int(first["customer_id"]), "kind": "CALL", "channel": "PHONE",
+               "campaign_code": campaign}
+    rows = [{**contact, "interaction_id": "IXR1", "interaction_time": sent_at + timedelta(hours=2),
+             "outcome": "DECLINED"},
+            {**contact, "interaction_id": "IXR2", "interaction_time": sent_at + timedelta(days=3),
+             "outcome": "PURCHASED"},
+            {**contact, "interaction_id": "IXR3", "interaction_time": sent_at - timedelta(days=1),
+             "outcome": "PURCHASED"}]
+    before = {(r["campaign"], r["channel"]): r for r in _report(bank, day)}
+    with bank.ctx.engine.begin() as conn:
+        conn.execute(insert(Interaction), rows)
+    try:
+        after = {(r["campaign"], r["channel"]): r for r in _report(bank, day)}
+    finally:
+        with bank.ctx.engine.begin() as conn:
+            conn.execute(delete(Interaction).where(Interaction.interaction_id.in_(["IXR1", "IXR2", "IXR3"])))
+    key = (campaign, str(first["channel"]))
+    assert all(r["responded"] == 0 for r in before.values())
+    assert (after[key]["responded"], after[key]["responded_positive"]) == (1, 1)
+    assert sum(int(r["responded"]) for r in after.values()) == 1  # type: ignore[call-overload]
 
 
 def test_a_rerun_day_and_a_killed_dispatcher_deliver_each_greeting_once(
@@ -443,7 +476,8 @@ def _use_cli(bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _report(bank: Bank, day: date) -> list[dict[str, object]]:
     with bank.ctx.engine.connect() as conn:
-        return campaign_report(conn, day)
+        return campaign_report(conn, day,
+                               response_window_days=bank.ctx.care_rules.rules.campaigns.response_window_days)
 
 
 # --- the loyalty ledger ---------------------------------------------------------------------------------------

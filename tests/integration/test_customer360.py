@@ -24,7 +24,7 @@ from lifecycle.reporting.from_store import write_management_report
 from lifecycle.segments.groups import group_sizes
 from lifecycle.segments.service import label_day
 from lifecycle.settings import Settings
-from lifecycle.store.models import Customer, CustomerDecision, CustomerLabel, GroupMembership
+from lifecycle.store.models import Customer, CustomerDecision, CustomerLabel, GroupMembership, Interaction
 from lifecycle.synth.reading import read_extract
 from tests.support.browser import chromium
 
@@ -158,3 +158,33 @@ def test_customer_show_prints_every_section_and_no_plaintext(bank: Bank, monkeyp
         assert f"\n{section}\n" in text, section
     assert "示例银行" in text and "aum_band" in text
     assert [s for s in bank.secrets if len(s) >= 3 and s in text] == []
+
+
+def test_customer_show_prints_the_interaction_timeline_and_the_unresolved_complaints(
+        bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.context import reset
+
+    rows = _frame(bank, select(Interaction.case_ref, Interaction.customer_id, Interaction.interaction_time,
+                               Interaction.interaction_id, Interaction.complaint_status)
+                  .where(Interaction.complaint_status.is_not(None)))
+    last = rows.sort_values(["interaction_time", "interaction_id"]).groupby("case_ref").last()
+    unresolved = last[last["complaint_status"] != "resolved"]
+    contacts = _frame(bank, select(Interaction.customer_id))["customer_id"].value_counts()
+    owner = int(contacts.reindex(unresolved["customer_id"].unique()).idxmin())  # all their contacts fit the page
+    assert contacts[owner] <= 10
+    mine = set(unresolved.index[unresolved["customer_id"] == owner])
+    resolved = set(last.index[(last["complaint_status"] == "resolved") & (last["customer_id"] == owner)])
+    ref = _frame(bank, select(Customer.customer_ref).where(Customer.customer_id == owner))["customer_ref"].iloc[0]
+    monkeypatch.setenv("LIFECYCLE_HOME", str(bank.ctx.settings.home))
+    monkeypatch.setenv("LIFECYCLE_LANDING_DIR", str(bank.ctx.settings.landing_dir))
+    monkeypatch.setenv("LIFECYCLE_KEYRING_FILE", str(bank.keyring_file))
+    reset()
+    out = io.StringIO()
+    assert cli(["customer", "show", ref], out=out) == 0
+    text = out.getvalue()
+    timeline = text[text.index("\ntimeline\n"):text.index("\nopen complaints\n")]
+    complaints = text[text.index("\nopen complaints\n"):text.index("\nretention tasks\n")]
+    assert "complaint" in timeline and any(f"{case} " in timeline for case in mine)
+    listed = {line.split()[0] for line in complaints.strip().splitlines()[1:]}
+    assert listed == mine and not listed & resolved
+    assert "due 2026-" in complaints and "OVERDUE" in complaints  # the bank's today is long after the data

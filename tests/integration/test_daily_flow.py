@@ -67,7 +67,7 @@ def test_every_row_read_is_loaded_or_quarantined(two_runs: TwoRuns, generated_ba
                                     IngestedFile.rows_quarantined)).all()
         quarantined = dict(conn.execute(select(QuarantinedRow.source, func.count())
                                         .group_by(QuarantinedRow.source)).all())
-    assert len(files) == 11
+    assert len(files) == 12
     for source, read, loaded, rejected in files:
         assert read == loaded + rejected, source
         assert quarantined.get(source, 0) == rejected, source

@@ -124,6 +124,9 @@ def test_a_copy_of_the_main_database_taken_before_erasure_no_longer_decrypts_tha
 
 def test_erasure_clears_the_customers_pii_and_keeps_the_facts(bank: Bank) -> None:
     old_card_ref = blind_index(bank.stores.keyring, "card_no", bank.persons[0].card_no)
+    before = customer(bank.stores.engine, bank.refs[0])
+    assert (before["occupation"], before["income_band"], before["marital_status"], before["dependants"]) == (
+        "PROFESSIONAL", "10K_20K", "MARRIED", 1)  # demographics loaded, so clearing them below means something
     result = _erase(bank)
 
     row = customer(bank.stores.engine, bank.refs[0])

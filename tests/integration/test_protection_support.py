@@ -101,7 +101,8 @@ def _core_rows(persons: list[Person]) -> pd.DataFrame:
         "birth_date": [f"{p.birth[:4]}-{p.birth[4:6]}-{p.birth[6:]}" for p in persons],
         "mobile": [p.mobile for p in persons], "email": [p.email for p in persons],
         "address": "上海浦东新区世纪大道100号", "branch_code": "310101", "rm_id": "RM00001",
-        "open_date": "2015-03-01", "marketing_consent": "Y", "updated_at": "2026-06-01 10:00:00"})
+        "open_date": "2015-03-01", "marketing_consent": "Y", "occupation": "2", "income_band": "C",
+        "marital_status": "20", "dependants": "1", "updated_at": "2026-06-01 10:00:00"})
 
 
 def _card_rows(persons: list[Person]) -> pd.DataFrame:

@@ -22,12 +22,11 @@ from lifecycle.decisioning.service import decide_day
 from lifecycle.integration.service import run_day
 from lifecycle.privacy.keyring import generate_keyring
 from lifecycle.settings import Settings
-from lifecycle.store.history import history_of
 from lifecycle.store.models import (
     CustomerDecision,
     CustomerFeatures,
     EntitlementChange,
-    Feedback,
+    Interaction,
     OutboxMessage,
     RelationshipManager,
     RetentionTask,
@@ -95,12 +94,16 @@ def _expected_triggers(bank: Bank, day: date) -> set[int]:
     no_rm = set(feats.loc[~feats["rm_id"].isin(rms), "customer_id"]) & set(
         decided.loc[decided["value_tier"].isin(rules.triggers.rm_assignment_tiers), "customer_id"])
     serious = set(feats.loc[feats["serious_open_complaints"] > 0, "customer_id"])
-    history = history_of(Feedback)
-    complaints = _frame(bank, select(Feedback.customer_id, Feedback.feedback_date, history.c.status).join(
-        history, (history.c.feedback_id == Feedback.feedback_id) & (history.c.valid_from <= day)
-        & (history.c.valid_to.is_(None) | (history.c.valid_to > day))).where(Feedback.kind == "COMPLAINT"))
-    overdue = set(complaints.loc[(complaints["status"] == "OPEN") & (pd.to_datetime(complaints["feedback_date"]).dt.date
-                                 <= day - timedelta(days=rules.triggers.complaint_overdue_days)), "customer_id"])
+    end = pd.Timestamp(day) + pd.Timedelta(days=1)
+    rows = _frame(bank, select(Interaction.case_ref, Interaction.customer_id, Interaction.interaction_time,
+                               Interaction.interaction_id, Interaction.complaint_status)
+                  .where(Interaction.complaint_status.is_not(None)))
+    rows = rows[pd.to_datetime(rows["interaction_time"]) < end].sort_values(["interaction_time", "interaction_id"])
+    last = rows.groupby("case_ref").last()
+    opened = pd.to_datetime(rows[rows["complaint_status"] == "open"].groupby("case_ref")["interaction_time"].min())
+    due = opened.dt.normalize() + pd.Timedelta(days=rules.triggers.complaint_overdue_days)
+    late = last[(last["complaint_status"] != "resolved") & (due.reindex(last.index) < pd.Timestamp(day))]
+    overdue = set(late["customer_id"])
     return moved | down | low | no_rm | serious | overdue
 
 

@@ -108,3 +108,12 @@ def test_credit_service_holdings_and_profitability() -> None:
     assert one["nps_latest"] == 3
     assert one["profitability"] == pytest.approx(200_000 * 0.02 + 25)  # no balances: loan margin and fees
     assert f.loc[2, "debt_ratio"] != f.loc[2, "debt_ratio"]  # a loan and no known income: unknown (NaN)
+
+
+def test_a_complaint_in_progress_is_still_unresolved_and_a_resolved_one_is_not() -> None:
+    feedback = pd.DataFrame({"customer_id": [1, 1, 2], "feedback_date": ["2026-06-20", "2026-06-10", "2026-06-01"],
+                             "kind": "COMPLAINT", "nps_score": None, "severity": ["HIGH", "LOW", "HIGH"],
+                             "status": ["in_progress", "open", "resolved"]})
+    f = compute_features(_inputs(feedback=feedback), D, CFG)
+    assert (f.loc[1, "open_complaints"], f.loc[1, "serious_open_complaints"]) == (2, 1)
+    assert (f.loc[2, "complaints_90d"], f.loc[2, "open_complaints"], f.loc[2, "serious_open_complaints"]) == (1, 0, 0)

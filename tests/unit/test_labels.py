@@ -111,3 +111,33 @@ def test_a_bad_labels_file_is_refused_with_the_key(tmp_path, change: dict, messa
     with pytest.raises(ConfigError, match=message):
         load_label_rules(file)
     assert LabelRules.model_validate(yaml.safe_load(RULES.model_dump_json()))  # the packaged one is valid
+
+
+def test_occupation_and_income_band_are_mapped_from_the_customer_extract() -> None:
+    frame = _people(occupation=["PROFESSIONAL", "STUDENT", "RETIRED", None, "ASTRONAUT"],
+                    income_band=["GE_50K", "LT_5K", "10K_20K", "5K_10K", None])
+    assert _labels(frame, "occupation") == {1: "professional", 2: "student", 3: "retired"}
+    assert _labels(frame, "income_band") == {1: "50k_plus", 2: "under_5k", 3: "10k_20k", 4: "5k_10k"}
+    out = label_frame(frame, RULES).set_index(["customer_id", "label"])
+    assert json.loads(out.loc[(1, "occupation"), "reasons"]) == [
+        {"rule": "occupation", "input": "occupation", "value": "PROFESSIONAL", "threshold": "values"}]
+    assert set(out.xs(1, level="customer_id").index) >= {"occupation", "income_band"}
+    assert out.loc[(1, "occupation"), "dimension"] == "demographics"
+
+
+def test_family_life_stage_from_age_marital_status_and_dependants() -> None:
+    frame = _people(age=[28, 50, 40, 52, 26, 40, 66, 50, 27, 33, 55],
+                    marital_status=["MARRIED", "MARRIED", "MARRIED", "MARRIED", "SINGLE", "DIVORCED", "MARRIED",
+                                    None, None, "SINGLE", "SINGLE"],
+                    dependants=[2, 1, 0, 0, 0, 0, 0, None, None, None, 1],
+                    occupation=["CLERK", "MANAGER", "CLERK", "CLERK", "STUDENT", "SERVICE", "RETIRED", "RETIRED",
+                                "CLERK", "CLERK", "CLERK"])
+    assert _labels(frame, "life_stage") == {
+        1: "young_family", 2: "mature_family", 3: "young_couple", 4: "empty_nest", 5: "young_single",
+        6: "single_adult", 7: "retired",
+        8: "retired",  # retired by occupation, whatever the age
+        9: "starting_out", 10: "building",  # dependants unknown: from age alone
+        11: "mature_family"}  # a single parent is a family
+    reasons = json.loads(label_frame(frame, RULES).set_index(["customer_id", "label"]).loc[(3, "life_stage"),
+                                                                                          "reasons"])
+    assert [r["input"] for r in reasons] == ["age", "marital_status", "dependants"]

@@ -27,6 +27,7 @@ CUSTOMER_CHECKS = [
     "chk_date_valid__birth_date",
     "chk_date_valid__open_date",
     "chk_date_valid__updated_at",
+    "chk_number_valid__dependants",
     "chk_not_future__birth_date",
     "chk_not_future__open_date",
 ]
@@ -51,6 +52,10 @@ def customers(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "rm_id": "RM001",
             "open_date": pd.Timestamp("2020-01-02"),
             "marketing_consent": "true",
+            "occupation": "PROFESSIONAL",
+            "income_band": "10K_20K",
+            "marital_status": "MARRIED",
+            "dependants": 1,
             "updated_at": pd.Timestamp("2026-01-01 08:00:00"),
         }
         record.update(dict.fromkeys(CUSTOMER_CHECKS, True))

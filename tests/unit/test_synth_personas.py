@@ -227,7 +227,7 @@ def test_manifest_records_rows_and_hashes_of_every_file(bank: Path) -> None:
 
     manifest = json.loads((bank / "truth" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seed"] == 23 and manifest["mode"] == "full"
-    assert len([p for p in manifest["files"] if p.startswith("landing/")]) == 11
+    assert len([p for p in manifest["files"] if p.startswith("landing/")]) == 12
     for relative, entry in manifest["files"].items():
         data = (bank / relative).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]

@@ -35,6 +35,7 @@ RULES: dict[str, str] = {
     "age_range": "the birth date is not before 1900-01-01",
     "nps_range": "an NPS score is between 0 and 10",
     "overdue_days_range": "overdue days are not negative",
+    "dependants_range": "the number of dependants is between 0 and 20",
 }
 
 # Row rules the stager applies itself (lifecycle.integration.row_rules and stage): a failing
@@ -46,6 +47,9 @@ STAGER_RULES: dict[str, str] = {
     "formula_injection": "a text value does not start like a spreadsheet formula (=, @, or + or - before a "
                          "non-digit)",
     "owner_known": "a fact's owner key, account or card refers to exactly one loaded customer",
+    "complaint_transition": "a complaint's status row is a move its state machine allows (open -> in_progress "
+                            "-> resolved) from the complaint's state, and only a complaint contact, naming its "
+                            "case, carries a status",
 }
 
 # Rules that refuse a whole file (and so the run): nothing of the day is loaded.
