@@ -46,7 +46,7 @@ EDITS: dict[str, dict[str, Any]] = {
                                "XB_IN": "CROSS_BORDER_IN", "XB_OUT": "CROSS_BORDER_OUT", "FEE": "FEE",
                                "INTEREST": "INTEREST"}}}},
     "card_transactions": {"system": "CARD", "columns": {
-        "TXN_REF": {"to": "txn_id"}, "TXN_TS": {"to": "txn_time"}, "AMT_FEN": {"to": "amount"}}},
+        "TXN_TS": {"to": "txn_time"}, "AMT_FEN": {"to": "amount"}}},
     "loans": {"system": "LOAN", "owners": OWNERS, "columns": {
         "borrower_id": {"to": "owner_key"},
         "five_class": {"type": "code", "codes": {"1": "NORMAL", "2": "SPECIAL_MENTION", "3": "SUBSTANDARD",

@@ -25,6 +25,9 @@ from lifecycle.integration.sources import ColumnType
 ENTITIES = ("individual", "corporate", "relationship_manager", "account", "balance", "transaction",
             "card_transaction", "loan", "digital_event", "feedback")
 PARTIES = ("individual", "corporate")
+ENTITY_KEYS = {"relationship_manager": "rm_id", "account": "account_no", "transaction": "txn_id",
+               "card_transaction": "txn_id", "loan": "loan_no", "digital_event": "event_id",
+               "feedback": "feedback_id"}  # the canonical name of a single-column key
 REVIEW = "REVIEW"
 _SHAPE_TARGETS = {"ric": "id_no", "mobile": "mobile", "email": "email", "uscc": "uscc", "card_no": "card_no"}
 _SHAPE_PII = {"ric": "resident ID numbers", "mobile": "mobile numbers", "email": "e-mail addresses",
@@ -136,7 +139,7 @@ def draft_source(profile: ExtractProfile) -> DraftSource:
     for column in profile.columns:
         to, pii = targets[column.name]
         if not party and to == "source_key":
-            to = snake(column.name)
+            to = ENTITY_KEYS.get(entity, snake(column.name))
         spec, review = _column_spec(column, column.name in key or column.complete)
         spec = {"to": to, **spec}
         if pii and (party or to in ("card_no", "id_no", "mobile", "email")):

@@ -43,6 +43,10 @@ FEN_HINT = re.compile(r"(fen|cent|分)", re.IGNORECASE)
 IDENTIFIER_HINT = re.compile(r"(_no$|^no_|_id$|^id$|^id_|id$|_code$|code$|key|ref|num|mcc|zip|post|phone|"
                              r"mobile|tel|card|cert|acct|account|编号|号)", re.IGNORECASE)
 
+# Names that speak of personal data: such a column is never drafted as a code (its values would be
+# written into the configuration).
+PII_HINT = re.compile(r"addr|birth|dob|mail|mobile|phone|tel|cert|id_?no|passport|ssn|card|姓名|地址|电话|手机|证件",
+                      re.IGNORECASE)
 NAME_HINT = re.compile(r"(^|_)(name|nm|surname|姓名|名称)($|_)|name$|nm$", re.IGNORECASE)
 _PERSON_NAME = r"[\u3400-\u9fff·\s\u3000]{2,6}|[A-Za-z'’.-]+(?: [A-Za-z'’.-]+){0,3}"
 _INTEGER = r"[+-]?\d+"
@@ -150,7 +154,8 @@ def _date_formats(name: str, values: pd.Series) -> tuple[ColumnType, tuple[str, 
                if pd.to_datetime(distinct, format=f, errors="coerce").notna().all()
                and (not digits or _all_match(distinct, r"\d{%d}" % len(pd.Timestamp(2000, 1, 1).strftime(f))))]
     if not fitting:
-        return None
+        return None if not _two_digit_years(distinct) else (ColumnType.STRING, (), (
+            "REVIEW format: dates with two-digit years; give the format and its century pivot",))
     kind = ColumnType.DATETIME if "%H" in fitting[0] else ColumnType.DATE
     notes = (f"REVIEW format: the values fit {' and '.join(fitting)} alike; keep the one the source "
              "system writes",) if len(fitting) > 1 else ()
@@ -163,6 +168,12 @@ class _Number:
     decimal_separator: str | None = None
     thousands_separator: str | None = None
     notes: tuple[str, ...] = ()
+
+
+def _two_digit_years(values: pd.Series) -> bool:
+    """Whether the values look like dates written with two-digit years (YYMMDD, DD.MM.YY, …)."""
+    return any(pd.to_datetime(values, format=f, errors="coerce").notna().all()
+               for f in ("%y%m%d", "%d.%m.%y", "%d/%m/%y", "%y-%m-%d"))
 
 
 def _number(name: str, values: pd.Series) -> _Number | None:
@@ -221,7 +232,8 @@ def profile_column(name: str, raw: pd.Series, max_codes: int = MAX_CODES) -> Col
         return replace(base, type=number.type, decimal_separator=number.decimal_separator,
                        thousands_separator=number.thousands_separator, notes=number.notes + few)
     shape = _shape(name, values)
-    if shape is None and distinct <= max_codes and not base.unique and values.str.len().max() <= 32:
+    if shape is None and distinct <= max_codes and not base.unique and values.str.len().max() <= 32 \
+            and not PII_HINT.search(name) and not NAME_HINT.search(name):
         return replace(base, type=ColumnType.CODE, codes=tuple(sorted(values.unique())))
     return replace(base, shape=shape)
 
