@@ -51,7 +51,7 @@ def test_a_gbk_extract_is_read_as_gbk_and_its_identifiers_are_recognised(tmp_pat
 
 
 def test_a_low_cardinality_column_named_like_personal_data_is_never_a_code_set(tmp_path: Path) -> None:
-    rows = [f"{i},{'Smith Jones Brown'.split()[i % 3]},{['1 Main St', '2 High St'][i % 2]},{'FR DE'.split()[i % 2]}"
+    rows = [f"{i},{['Smith', 'Jones', 'Brown'][i % 3]},{['1 Main St', '2 High St'][i % 2]},{['FR', 'DE'][i % 2]}"
             for i in range(40)]
     profile = profile_extract(_write(tmp_path / "churn.csv", ["CustomerId,Surname,Address,Geography", *rows]))
     assert profile.column("Geography").codes == ("DE", "FR")

@@ -135,3 +135,23 @@ def test_check_lists_each_disagreement_as_json(tmp_path: Path, monkeypatch: pyte
     (record,) = [json.loads(line) for line in text.splitlines()]
     assert code == 1 and record["column"] == "severity" and record["suite_file"] == str(suites / "feedback.json")
     assert "code_in_set" in record["problem"]
+
+
+def _guide_commands() -> list[str]:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "onboarding.md").read_text(encoding="utf-8")
+    return [line.removeprefix("bank-lifecycle ") for line in guide.splitlines() if line.startswith("bank-lifecycle ")
+            and not line.startswith("bank-lifecycle: ")]
+
+
+def test_every_command_the_onboarding_guide_shows_parses_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+
+    from flows.cli import build_parser
+
+    commands = _guide_commands()
+    assert {shlex.split(c)[1] for c in commands if c.startswith("sources")} == {"scaffold", "suite", "check"}
+    for command in commands:
+        try:
+            build_parser().parse_args(shlex.split(command))
+        except SystemExit:
+            pytest.fail(f"docs/onboarding.md's `bank-lifecycle {command}` is refused: {capsys.readouterr().err}")

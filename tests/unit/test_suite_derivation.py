@@ -9,7 +9,7 @@ import pytest
 
 from lifecycle.integration.quality.agreement import check_agreement
 from lifecycle.integration.quality.derive import derive_suite, suite_json
-from lifecycle.integration.quality.suites import SuiteFile, SuiteExpectation
+from lifecycle.integration.quality.suites import SuiteExpectation, SuiteFile
 from lifecycle.integration.sources import ColumnSpec, ColumnType, SourceSpec, load_sources
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"

@@ -193,7 +193,7 @@ def require_agreement(sources: SourcesConfig, suites_dir: Path, sources_file: Pa
     where = f" {sources_file}" if sources_file else ""
     raise ConfigError(f"the expectation suites disagree with the sources configuration{where} "
                       f"({len(found)} problem(s); fix the suite, or derive it again with "
-                      f"`bank-lifecycle sources suite SOURCE --force`): {shown}{more}")
+                      f"`bank-lifecycle sources suite SOURCE --write --force`): {shown}{more}")
 
 
 def load_agreeing_sources(sources_file: Path | str | None, suites_dir: Path) -> SourcesConfig:

@@ -123,12 +123,12 @@ def _read_sample(path: Path, codec: str, delimiter: str, sample_rows: int, seed:
         head = fh.read(1 << 16)
     per_row = max(1.0, len(head) / max(1, head.count(b"\n")))
     if size / per_row <= sample_rows * 1.2:
-        frame = pd.read_csv(path, **options)  # type: ignore[call-overload]
+        frame = pd.read_csv(path, **options)
         return frame, len(frame)
     share = sample_rows / (size / per_row)
     rng = np.random.default_rng(seed)
     parts, rows = [], 0
-    for chunk in pd.read_csv(path, chunksize=CHUNK_ROWS, **options):  # type: ignore[call-overload]
+    for chunk in pd.read_csv(path, chunksize=CHUNK_ROWS, **options):
         rows += len(chunk)
         parts.append(chunk[rng.random(len(chunk)) < share])
     frame = pd.concat(parts, ignore_index=True).head(sample_rows)
@@ -152,7 +152,7 @@ def _date_formats(name: str, values: pd.Series) -> tuple[ColumnType, tuple[str, 
         return None
     fitting = [f for f in candidates
                if pd.to_datetime(distinct, format=f, errors="coerce").notna().all()
-               and (not digits or _all_match(distinct, r"\d{%d}" % len(pd.Timestamp(2000, 1, 1).strftime(f))))]
+               and (not digits or _all_match(distinct, rf"\d{{{len(pd.Timestamp(2000, 1, 1).strftime(f))}}}"))]
     if not fitting:
         return None if not _two_digit_years(distinct) else (ColumnType.STRING, (), (
             "REVIEW format: dates with two-digit years; give the format and its century pivot",))
