@@ -155,3 +155,13 @@ def test_every_command_the_onboarding_guide_shows_parses_as_written(capsys: pyte
             build_parser().parse_args(shlex.split(command))
         except SystemExit:
             pytest.fail(f"docs/onboarding.md's `bank-lifecycle {command}` is refused: {capsys.readouterr().err}")
+
+
+def test_two_columns_that_look_alike_never_map_to_one_canonical_column(tmp_path: Path) -> None:
+    lines = ["cust_id,cust_name,name,open_date,account_opened,Amount,amount",
+             *(f"{i},Ann Lee {i},Bo Wu {i},2020-01-0{1 + i % 9},2020-02-0{1 + i % 9},{i}.5,{i}.25" for i in range(30))]
+    (tmp_path / "clients.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _cli(["sources", "scaffold", str(tmp_path / "clients.csv"), "--out", str(tmp_path / "out")])[0] == 0
+    targets = [c.to for c in load_sources(tmp_path / "out" / "sources.yaml")["clients"].columns.values()]
+    assert len(set(targets)) == len(targets) == 7
+    assert targets[1:5] == ["name", "name_2", "open_date", "account_opened"]

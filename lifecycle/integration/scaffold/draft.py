@@ -135,11 +135,12 @@ def draft_source(profile: ExtractProfile) -> DraftSource:
     targets = {c.name: _target(c, key, person_names) for c in profile.columns}
     entity = _entity(profile, {n: t for n, (t, _) in targets.items()})
     party = entity in PARTIES
-    columns = []
+    columns, taken = [], set()
     for column in profile.columns:
         to, pii = targets[column.name]
         if not party and to == "source_key":
             to = ENTITY_KEYS.get(entity, snake(column.name))
+        to = _untaken(to, snake(column.name), taken)
         spec, review = _column_spec(column, column.name in key or column.complete)
         spec = {"to": to, **spec}
         if pii and (party or to in ("card_no", "id_no", "mobile", "email")):
@@ -150,6 +151,15 @@ def draft_source(profile: ExtractProfile) -> DraftSource:
         columns.append(DraftColumn(column.name, spec, tuple(review)))
     return DraftSource(profile.name, _source_spec(profile, entity, key), tuple(columns),
                        _source_review(profile, entity, key, party))
+
+
+def _untaken(guess: str, own: str, taken: set[str]) -> str:
+    """``guess``, or the column's own name, or that with a number: two columns never map to one."""
+    for candidate in (guess, own, *(f"{own}_{n}" for n in range(2, 1000))):
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+    raise ValueError(f"no free canonical name for {own!r}")
 
 
 def _source_spec(profile: ExtractProfile, entity: str, key: tuple[str, ...]) -> dict[str, Any]:
