@@ -3,8 +3,9 @@
 * ``scaffold FILE… --out DIR`` profiles extracts and drafts their sources entries
   (``DIR/sources.yaml``, every guess marked ``# REVIEW``) and their suites
   (``DIR/expectations/``); nothing is overwritten without ``--force``.
-* ``suite SOURCE`` derives a source's GX suite from its configuration: printed, or
-  written into the suites folder with ``--write`` (``--force`` to replace).
+* ``suite SOURCE…`` (or ``--all``) derives sources' GX suites from their
+  configuration: one printed, or written into the suites folder with ``--write``
+  (``--force`` to replace).
 * ``check`` says whether every source's suite agrees with its configuration — what
   every run checks before it reads a file.
 
@@ -18,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from lifecycle.cli import UsageError
 from lifecycle.cli.output import positive_int
 from lifecycle.errors import ConfigError
 from lifecycle.integration.quality.agreement import check_sources
@@ -44,8 +46,9 @@ def register(groups: Any) -> None:
                        help="profile at most N rows of a file, sampled evenly (default: %(default)s)")
     draft.add_argument("--json", action="store_true", help="one JSON object per drafted source")
     draft.set_defaults(handler=scaffold_sources)
-    suite = commands.add_parser("suite", help="derive a source's GX suite from its configuration")
-    suite.add_argument("source", metavar="SOURCE", help="a configured source")
+    suite = commands.add_parser("suite", help="derive sources' GX suites from their configuration")
+    suite.add_argument("sources", nargs="*", metavar="SOURCE", help="a configured source (several with --write)")
+    suite.add_argument("--all", action="store_true", help="with --write: every configured source")
     _config_options(suite)
     suite.add_argument("--write", action="store_true", help="write it to the suites folder instead of printing it")
     suite.add_argument("--force", action="store_true", help="with --write: replace an existing suite file")
@@ -92,19 +95,26 @@ def scaffold_sources(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def derive_source_suite(args: argparse.Namespace, out: TextIO) -> int:
+    if bool(args.sources) == args.all:
+        raise UsageError("name the source(s) to derive, or pass --all")
+    if not args.write and (args.all or len(args.sources) > 1):
+        raise UsageError("several suites are written (--write), not printed: pass --write or one SOURCE")
     sources_file, suites_dir = _config(args)
-    spec = load_sources(sources_file)[args.source]
-    text = suite_json(derive_suite(spec))
+    config = load_sources(sources_file)
+    specs = list(config.sources.values()) if args.all else [config[name] for name in args.sources]
     if not args.write:
-        out.write(text)
+        out.write(suite_json(derive_suite(specs[0])))
         return 0
-    path = suites_dir / f"{spec.suite}.json"
-    if path.exists() and not args.force:
-        raise ConfigError(f"{path} already exists: nothing written; pass --force to replace it")
+    paths = {spec.name: suites_dir / f"{spec.suite}.json" for spec in specs}
+    existing = [str(p) for p in paths.values() if p.exists()]
+    if existing and not args.force:
+        raise ConfigError(f"{', '.join(existing)} already exist(s): nothing written; pass --force to replace")
     suites_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    out.write(f"{path}: suite {spec.suite!r} of source {spec.name!r}, "
-              f"{len(json.loads(text)['expectations'])} expectations\n")
+    for spec in specs:
+        document = derive_suite(spec)
+        paths[spec.name].write_text(suite_json(document), encoding="utf-8")
+        out.write(f"{paths[spec.name]}: suite {spec.suite!r} of source {spec.name!r}, "
+                  f"{len(document['expectations'])} expectations\n")
     return 0
 
 

@@ -118,6 +118,19 @@ def test_suite_derives_writes_and_refuses_to_replace_without_force(extracts: lis
     assert _cli(["sources", "check", *where]) == (0, f"2 source(s), 0 disagreement(s) with their suites in {suites}\n")
 
 
+@pytest.mark.parametrize("args", [[], ["a", "b"], ["--all"], ["a", "--all", "--write"]])
+def test_suite_needs_one_source_to_print_or_sources_to_write(args: list[str],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert _cli(["sources", "suite", *args])[0] == cli.EXIT_USAGE
+    assert capsys.readouterr().err.startswith("bank-lifecycle: error: ")
+
+
+def test_suite_all_writes_every_configured_source(tmp_path: Path) -> None:
+    code, text = _cli(["sources", "suite", "--all", "--suites-dir", str(tmp_path), "--write"])
+    assert code == 0 and len(text.splitlines()) == len(load_sources().sources)
+    assert all((tmp_path / p.name).read_bytes() == p.read_bytes() for p in Path("expectations").glob("*.json"))
+
+
 def test_check_lists_each_disagreement_as_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     suites = tmp_path / "suites"
     suites.mkdir()

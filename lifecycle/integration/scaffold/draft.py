@@ -135,7 +135,8 @@ def draft_source(profile: ExtractProfile) -> DraftSource:
     targets = {c.name: _target(c, key, person_names) for c in profile.columns}
     entity = _entity(profile, {n: t for n, (t, _) in targets.items()})
     party = entity in PARTIES
-    columns, taken = [], set()
+    columns: list[DraftColumn] = []
+    taken: set[str] = set()
     for column in profile.columns:
         to, pii = targets[column.name]
         if not party and to == "source_key":
