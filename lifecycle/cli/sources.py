@@ -89,8 +89,9 @@ def scaffold_sources(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"drafted {result.sources_file} and {len(result.suite_files)} suite(s) in "
                   f"{result.sources_file.parent / 'expectations'}\n"
                   "next: review every line marked REVIEW, derive the suites again "
-                  "(`bank-lifecycle sources suite SOURCE --sources-file ... --suites-dir ... --write --force`), "
-                  "then `bank-lifecycle sources check` (docs/onboarding.md)\n")
+                  f"(`bank-lifecycle sources suite --all --sources-file {result.sources_file} --suites-dir "
+                  f"{result.sources_file.parent / 'expectations'} --write --force`), then `bank-lifecycle sources "
+                  "check` with the same options (docs/onboarding.md)\n")
     return 0
 
 

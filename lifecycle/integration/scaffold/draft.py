@@ -226,7 +226,7 @@ HEADER = """\
 # Sources configuration drafted by `bank-lifecycle sources scaffold` from the extracts' profiles.
 # Every line marked REVIEW is a guess: check it, edit it, and delete the mark. The suites in
 # expectations/ were derived from this draft: after editing, derive them again with
-# `bank-lifecycle sources suite SOURCE --sources-file <this file> --force`.
+# `bank-lifecycle sources suite --all --sources-file <this file> --suites-dir <its expectations/> --write --force`.
 # The options are documented in the packaged lifecycle/config/sources.yaml and docs/onboarding.md.
 version: 1
 sources:
