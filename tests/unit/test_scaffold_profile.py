@@ -95,3 +95,15 @@ def test_an_empty_file_is_refused_naming_it(tmp_path: Path) -> None:
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(SourceError, match="empty.csv"):
         profile_extract(tmp_path / "empty.csv")
+
+
+def test_a_trailer_record_is_left_out_of_the_rows_and_drafted_as_control_totals(tmp_path: Path) -> None:
+    from lifecycle.integration.scaffold.draft import draft_source
+
+    body = "rm_id,rm_name,branch,city\n" + "".join(f"RM{i:03d},Wang {i},B{i % 3},City{i}\n" for i in range(12))
+    path = tmp_path / "managers.csv"
+    path.write_text(body + f"TRAILER,12,{'ab' * 32}\n", encoding="utf-8")
+    profile = profile_extract(path)
+    assert (profile.rows, profile.trailer) == (12, ("TRAILER", "sha256"))
+    assert profile.column("rm_id").unique and profile.column("rm_id").complete and profile.keys[0] == ("rm_id",)
+    assert draft_source(profile).spec["control"] == {"kind": "trailer", "marker": "TRAILER", "checksum": "sha256"}

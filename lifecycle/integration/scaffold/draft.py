@@ -178,6 +178,8 @@ def _source_spec(profile: ExtractProfile, entity: str, key: tuple[str, ...]) -> 
                                             if c.decimal_separator == "," and c.thousands_separator), "")
     if profile.quoted_newlines:
         spec["quoted_newlines"] = True
+    if profile.trailer is not None:
+        spec["control"] = {"kind": "trailer", "marker": profile.trailer[0], "checksum": profile.trailer[1]}
     spec.update({"suite": profile.name, "error_budget": 0.05})
     if profile.rows == 0:
         spec["min_rows"] = 0

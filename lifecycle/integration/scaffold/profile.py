@@ -91,6 +91,7 @@ class ExtractProfile:
     quoted_newlines: bool = False
     notes: tuple[str, ...] = field(default=())
     keys: tuple[tuple[str, ...], ...] = ()  # candidate keys: unique and never empty in the sample
+    trailer: tuple[str, str] | None = None  # (marker, checksum) of a trailer line, left out of the rows
 
     @property
     def name(self) -> str:
@@ -112,6 +113,23 @@ def detect_delimiter(path: Path) -> str:
         if width > best_width:
             best, best_width = delimiter, width
     return best
+
+
+def detect_trailer(path: Path, delimiter: str, width: int) -> tuple[str, str] | None:
+    """(marker, checksum kind) when the last line is a trailer record: fewer fields than the
+    header, a marker that is not a number, then a row count and maybe a hex checksum."""
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 4096))
+        tail = fh.read()
+    last = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].decode("latin-1").rstrip("\r")
+    fields = next(csv.reader([last], delimiter=delimiter), [])
+    if not (2 <= len(fields) <= 3 and len(fields) < width and fields[1].isdigit() and fields[0].strip()
+            and not fields[0].isdigit()):
+        return None
+    if len(fields) == 2:
+        return fields[0], "none"
+    checksum = {64: "sha256", 32: "md5"}.get(len(fields[2])) if re.fullmatch(r"[0-9a-fA-F]+", fields[2]) else None
+    return (fields[0], checksum) if checksum else None
 
 
 def _read_sample(path: Path, codec: str, delimiter: str, sample_rows: int, seed: int) -> tuple[pd.DataFrame, int]:
@@ -262,12 +280,20 @@ def profile_extract(path: Path, sample_rows: int = SAMPLE_ROWS, max_codes: int =
                           f"cannot be split into rows as {delimiter!r}-delimited CSV ({type(exc).__name__})") from None
     names = split_names(first_line(path, codec), delimiter)
     frame.columns = names if len(names) == len(frame.columns) else [str(c).strip() for c in frame.columns]
+    trailer = detect_trailer(path, delimiter, len(frame.columns))
+    if trailer is not None:  # the trailer is no data row
+        first = frame.iloc[:, 0]
+        frame = frame[~(first.eq(trailer[0]) & frame.iloc[:, 3:].isna().all(axis=1))].reset_index(drop=True)
+        rows -= 1
     columns = tuple(profile_column(str(name), frame[name], max_codes) for name in frame.columns)
     newlines = bool(frame.apply(lambda c: c.str.contains("\n", regex=False).any()).any()) if len(frame) else False
     notes = (f"sampled {len(frame):,} of {rows:,} rows: uniqueness and code sets are those of the sample",) \
         if len(frame) < rows else ()
+    if trailer is not None:
+        notes += (f"REVIEW control: the last line is a trailer record ({trailer[0]!r}, a row count"
+                  + ("" if trailer[1] == "none" else f", a {trailer[1]} checksum") + ")",)
     return ExtractProfile(path, codec, delimiter, rows, len(frame), columns, newlines, notes,
-                          candidate_keys(frame, columns))
+                          candidate_keys(frame, columns), trailer)
 
 
 def candidate_keys(frame: pd.DataFrame, columns: tuple[ColumnProfile, ...]) -> tuple[tuple[str, ...], ...]:
