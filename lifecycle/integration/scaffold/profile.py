@@ -287,8 +287,8 @@ def profile_extract(path: Path, sample_rows: int = SAMPLE_ROWS, max_codes: int =
         rows -= 1
     columns = tuple(profile_column(str(name), frame[name], max_codes) for name in frame.columns)
     newlines = bool(frame.apply(lambda c: c.str.contains("\n", regex=False).any()).any()) if len(frame) else False
-    notes = (f"sampled {len(frame):,} of {rows:,} rows: uniqueness and code sets are those of the sample",) \
-        if len(frame) < rows else ()
+    notes: tuple[str, ...] = (f"sampled {len(frame):,} of {rows:,} rows: uniqueness and code sets are those of "
+                              "the sample",) if len(frame) < rows else ()
     if trailer is not None:
         notes += (f"REVIEW control: the last line is a trailer record ({trailer[0]!r}, a row count"
                   + ("" if trailer[1] == "none" else f", a {trailer[1]} checksum") + ")",)
