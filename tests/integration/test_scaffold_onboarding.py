@@ -99,6 +99,8 @@ def _column_summary(column: Any) -> Any:
 def clean_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lifecycle.synth.cli import main as synth
 
+    # No planted flaws: a code set drafted from an extract holds every code the extract holds, bad ones
+    # included, so the review would have to find each planted flaw before the counts could agree.
     out = tmp_path_factory.mktemp("clean-bank")
     assert synth(["--customers", "300", "--seed", "11", "--as-of", str(AS_OF), "--out", str(out),
                   "--txns-per-customer", "8"]) == 0
