@@ -178,3 +178,16 @@ def test_two_columns_that_look_alike_never_map_to_one_canonical_column(tmp_path:
     targets = [c.to for c in load_sources(tmp_path / "out" / "sources.yaml")["clients"].columns.values()]
     assert len(set(targets)) == len(targets) == 7
     assert targets[1:5] == ["name", "name_2", "open_date", "account_opened"]
+
+
+def test_chinese_column_names_are_read_for_their_meaning(tmp_path: Path) -> None:
+    names = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊"]
+    lines = ["客户编号,客户名称,性别,开户日期",
+             *(f"K{i:04d},{names[i % 6]},{'男女'[i % 2]},2020-01-{1 + i % 28:02d}" for i in range(30))]
+    (tmp_path / "客户.csv").write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
+    assert _cli(["sources", "scaffold", str(tmp_path / "客户.csv"), "--out", str(tmp_path / "out")])[0] == 0
+    (spec,) = load_sources(tmp_path / "out" / "sources.yaml").sources.values()
+    assert spec.encoding == "gbk" and spec.entity == "individual"
+    assert {k: (c.to, c.pii) for k, c in spec.columns.items()} == {
+        "客户编号": ("source_key", False), "客户名称": ("name", True), "性别": ("gender", False),
+        "开户日期": ("open_date", False)}

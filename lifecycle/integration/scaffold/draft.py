@@ -33,7 +33,7 @@ _SHAPE_TARGETS = {"ric": "id_no", "mobile": "mobile", "email": "email", "uscc": 
 _SHAPE_PII = {"ric": "resident ID numbers", "mobile": "mobile numbers", "email": "e-mail addresses",
               "card_no": "card numbers (Luhn-valid)"}
 _NAME = NAME_HINT
-_OWN_NAME = {"", "cust", "customer", "client", "corp", "company", "party", "full"}
+_OWN_NAME = {"", "cust", "customer", "client", "corp", "company", "party", "full", "客户", "企业", "公司"}
 _BIRTH = re.compile(r"birth|dob|bday|出生", re.IGNORECASE)
 _GENDER = re.compile(r"gender|^sex$|_sex$|性别", re.IGNORECASE)
 _ADDRESS = re.compile(r"addr|address|地址", re.IGNORECASE)
@@ -204,6 +204,8 @@ def _source_review(profile: ExtractProfile, entity: str, key: tuple[str, ...], p
     if entity in PARTIES:
         review.append("REVIEW trust: survivorship rank among the customer sources (lower is more trusted)")
     review.append("REVIEW required: marks the columns no sampled row left empty; relax those that may be")
+    review.append("REVIEW to: a column without its own mark keeps its name (snake case) as its canonical name; "
+                  "rename it where the canonical model names it otherwise")
     return tuple(review + list(profile.notes))
 
 

@@ -47,7 +47,7 @@ IDENTIFIER_HINT = re.compile(r"(_no$|^no_|_id$|^id$|^id_|id$|_code$|code$|key|re
 # written into the configuration).
 PII_HINT = re.compile(r"addr|birth|dob|mail|mobile|phone|tel|cert|id_?no|passport|ssn|card|姓名|地址|电话|手机|证件",
                       re.IGNORECASE)
-NAME_HINT = re.compile(r"(^|_)(name|nm|surname|姓名|名称)($|_)|name$|nm$", re.IGNORECASE)
+NAME_HINT = re.compile(r"(^|_)(name|nm|surname)($|_)|name$|nm$|姓名|名称$|名字$", re.IGNORECASE)
 _PERSON_NAME = r"[\u3400-\u9fff·\s\u3000]{2,6}|[A-Za-z'’.-]+(?: [A-Za-z'’.-]+){0,3}"
 _INTEGER = r"[+-]?\d+"
 _DOT_DECIMAL = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
