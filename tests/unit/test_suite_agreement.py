@@ -102,3 +102,21 @@ def test_the_context_refuses_sources_whose_suite_drifted(tmp_path: Path,
     settings = Settings(home=tmp_path, suites_dir=suites)
     with pytest.raises(ConfigError, match=r"accounts\.json: no expectation: 'source_key_unique' must cover"):
         build_context(settings, check=False)
+
+
+def test_a_future_date_check_the_standardiser_never_computes_is_named() -> None:
+    suite = SUITES["accounts"]
+    flag = replace(suite.expectations[-1], kwargs={"column": "chk_not_future__close_date", "value_set": [True]})
+    found = check_agreement(replace(suite, expectations=(*suite.expectations, flag)), SOURCES["accounts"])
+    assert [(m.column, m.expectation) for m in found if "against the as-of date" in m.problem] == \
+        [("chk_not_future__close_date", len(suite.expectations))]
+
+
+def test_columns_present_lacking_a_checked_column_is_named_at_its_expectation() -> None:
+    suite = SUITES["transactions"]
+    present = suite.expectations[0]
+    listed = [c for c in present.kwargs["column_set"] if c != "currency"]
+    shrunk = replace(present, kwargs={**present.kwargs, "column_set": listed})
+    (mismatch,) = check_agreement(replace(suite, expectations=(shrunk, *suite.expectations[1:])),
+                                  SOURCES["transactions"])
+    assert (mismatch.expectation, mismatch.rule) == (0, "columns_present") and "'currency'" in mismatch.problem

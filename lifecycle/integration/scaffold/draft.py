@@ -106,7 +106,8 @@ def _column_spec(column: ColumnProfile, required: bool) -> tuple[dict[str, Any],
     if column.type is ColumnType.CODE:
         spec["codes"] = {code: code for code in column.codes}
         review.append(f"REVIEW codes: the {len(column.codes)} value(s) seen, each mapped to itself; map them "
-                      "to the canonical codes and add those the sample lacks")
+                      "to the canonical codes and add those the sample lacks (and if they are personal data, "
+                      "make the column a string with pii: true)")
     if column.type is ColumnType.DECIMAL and AMOUNT_HINT.search(column.name):
         spec["unit"] = "fen" if FEN_HINT.search(column.name) else "yuan"
         if spec["unit"] == "yuan" and column.decimal_separator is None:
