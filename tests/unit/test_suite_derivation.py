@@ -25,7 +25,9 @@ def _as_file(document: dict[str, object], path: Path) -> SuiteFile:
 @pytest.mark.parametrize("source", sorted(SOURCES.sources))
 def test_the_packaged_suite_is_the_one_derived_from_the_packaged_config(source: str) -> None:
     spec = SOURCES[source]
-    assert suite_json(derive_suite(spec)) == (SUITES_DIR / f"{spec.suite}.json").read_text(encoding="utf-8")
+    derived = suite_json(derive_suite(spec))
+    assert derived == (SUITES_DIR / f"{spec.suite}.json").read_text(encoding="utf-8"), \
+        "the packaged suite is not the one its configuration implies: `make suites` derives it again"
 
 
 def _foreign_customers() -> SourceSpec:
