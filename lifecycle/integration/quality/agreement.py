@@ -105,7 +105,7 @@ def _at(suite: SuiteFile, index: int, expectation: SuiteExpectation, column: str
 
 def _code_mismatch(suite: SuiteFile, index: int, expectation: SuiteExpectation, spec: SourceSpec,
                    canonical: dict[str, ColumnSpec]) -> list[Mismatch]:
-    (column,) = expectation.columns or ("",)
+    column = expectation.columns[0] if expectation.columns else ""
     if column not in canonical:
         return []  # reported as an unknown column
     spec_column = canonical[column]
