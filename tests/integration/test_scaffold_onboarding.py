@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from lifecycle.cli import main as cli
 from lifecycle.integration.service import DayResult
+from lifecycle.integration.sources import load_sources
 from lifecycle.store.base import Base
 from lifecycle.store.models import IngestedFile
 
@@ -117,6 +118,10 @@ def test_scaffolded_and_edited_configuration_loads_the_same_rows_as_the_hand_wri
     summary = _run(["sources", "scaffold", *map(str, extracts), "--out", str(drafts)])
     assert summary.count("to review") == len(EDITS) == len(extracts)
     assert "REVIEW entity" in (drafts / "sources.yaml").read_text(encoding="utf-8")
+    drafted = load_sources(drafts / "sources.yaml")
+    # every entity and key was guessed right: the review need not touch them
+    assert {n: (s.entity, s.key) for n, s in drafted.sources.items()} == \
+        {n: (s.entity, s.key) for n, s in load_sources().sources.items()}
     edited, suites = tmp_path / "sources.yaml", drafts / "expectations"
     _edit(drafts / "sources.yaml", edited)
     # the steward derives the suites again from the reviewed entries
