@@ -16,7 +16,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := False
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install demo test lint unit contract clean bench
+.PHONY: install demo test lint unit contract suites clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ unit: $(STAMP)
 
 contract: $(STAMP)
 	$(BIN)/python -m lifecycle.integration.quality.contract --out docs/input-contract.md --readme README.md
+
+suites: $(STAMP)  # the packaged suites, derived again from the packaged sources configuration
+	$(BIN)/bank-lifecycle sources suite --all --sources-file lifecycle/config/sources.yaml --suites-dir expectations --write --force
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

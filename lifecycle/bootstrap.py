@@ -28,7 +28,8 @@ from lifecycle.clock import Clock, SystemClock
 from lifecycle.decisioning.rules import RuleSet, load_rules
 from lifecycle.errors import ConfigError, KeyringError
 from lifecycle.integration.ports import QualityGate
-from lifecycle.integration.sources import SourcesConfig, load_sources
+from lifecycle.integration.quality.agreement import load_agreeing_sources
+from lifecycle.integration.sources import SourcesConfig
 from lifecycle.privacy.keyring import Keyring, load_keyring
 from lifecycle.privacy.redaction import install_redaction
 from lifecycle.segments.config import LabelRuleSet, load_label_rules
@@ -116,7 +117,9 @@ def build_context(settings: Settings | None = None, *, engine: Engine | None = N
     """A context from ``settings`` (default: the environment's), with any part injected.
 
     With ``check`` (the default) the main database must be at the schema's head
-    revision and the key store must have its tables.
+    revision and the key store must have its tables. Sources read from the settings'
+    file are refused unless every source's suite agrees with its configuration
+    (:mod:`lifecycle.integration.quality.agreement`); injected ones are the caller's.
     """
     install_redaction()
     settings = settings or get_settings()
@@ -128,7 +131,9 @@ def build_context(settings: Settings | None = None, *, engine: Engine | None = N
     if check:
         with reaching(keystore.engine, "LIFECYCLE_KEYSTORE_URL"):
             keystore.check_schema()
-    return Context(settings, engine, keystore, sources or load_sources(settings.sources_file),
+    if sources is None:  # loaded here, so held to its suites here: before any file is read
+        sources = load_agreeing_sources(settings.sources_file, settings.resolved_suites_dir)
+    return Context(settings, engine, keystore, sources,
                    clock or SystemClock(), keyring, gate, rules, care_rules)
 
 

@@ -43,6 +43,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "lifecycle.cli.decision",
     "lifecycle.cli.retention",
     "lifecycle.cli.care",
+    "lifecycle.cli.sources",
 )
 
 Handler = Callable[[argparse.Namespace, TextIO], int]

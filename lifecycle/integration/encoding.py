@@ -211,14 +211,14 @@ def resolve_encoding(path: Path, declared: str, delimiter: str = ",") -> str:
     hint = ""
     if truncated:
         hint = "; the file ends inside a multi-byte character: it is truncated"
-    elif _looks_gbk(path):
+    elif looks_gbk(path):
         hint = "; the bytes decode as GBK/GB18030: set `encoding: gbk` for this source or re-export as UTF-8"
     else:
         hint = "; the bytes are neither UTF-8 nor GBK (Latin-1 or Windows-1252?): re-export the file as UTF-8"
     raise _error(path, line_no, column, f"not valid {declared.upper()} (line {line_no} of the file){hint}")
 
 
-def _looks_gbk(path: Path) -> bool:
+def looks_gbk(path: Path) -> bool:
     """Whether the file decodes as GB18030 into mostly common (GB2312) Chinese text
     (judged on its first block; this runs only once the file is refused)."""
     if _first_bad_offset(path, "gb18030") is not None:

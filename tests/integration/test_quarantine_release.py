@@ -12,18 +12,21 @@ import yaml
 from sqlalchemy import func, select
 
 from lifecycle.integration import quarantine
+from lifecycle.integration.quality.derive import derive_suite, suite_json
 from lifecycle.integration.quarantine import QuarantineError
 from lifecycle.integration.release import undo_release
 from lifecycle.integration.service import DayResult
+from lifecycle.integration.sources import load_sources
 from lifecycle.store.models import Feedback, QuarantinedRow
 
 DAY1, DAY2 = date(2026, 6, 30), date(2026, 7, 1)
 ONLY = ["core_customers", "core_corporates", "feedback"]
 
 
-def _broken_code_table(tmp_path: Path, generated_bank: Path, budget: float) -> tuple[Path, Path]:
+def _broken_code_table(tmp_path: Path, generated_bank: Path, budget: float) -> tuple[Path, Path, Path]:
     """Two days of landing files (day 2's feedback without the complaints) and a sources
-    configuration whose code table rejects every complaint; returns (landing, configuration)."""
+    configuration whose code table lacks the complaints, with the suites derived from it (so
+    the configuration loads and rejects every complaint); returns (landing, configuration, suites)."""
     landing = tmp_path / "landing"
     shutil.copytree(generated_bank / "landing" / str(DAY1), landing / str(DAY1))
     shutil.copytree(generated_bank / "landing" / str(DAY1), landing / str(DAY2))
@@ -33,10 +36,14 @@ def _broken_code_table(tmp_path: Path, generated_bank: Path, budget: float) -> t
     config = yaml.safe_load((Path("lifecycle/config/sources.yaml")).read_text(encoding="utf-8"))
     feedback = config["sources"]["feedback"]
     feedback["error_budget"] = budget
-    feedback["columns"]["kind"]["codes"]["COMPLAINT"] = "COMPLAIN"  # a broken code table
+    del feedback["columns"]["kind"]["codes"]["COMPLAINT"]  # a broken code table
     broken = tmp_path / f"sources-broken-{budget}.yaml"
     broken.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return landing, broken
+    suites = tmp_path / f"suites-broken-{budget}"
+    shutil.copytree("expectations", suites)
+    (suites / "feedback.json").write_text(suite_json(derive_suite(load_sources(broken)["feedback"])),
+                                          encoding="utf-8")
+    return landing, broken, suites
 
 
 @pytest.mark.slow
@@ -45,9 +52,10 @@ def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
         run_day: Callable[..., object]) -> None:
     from tasks.context import flow_context, reset
 
-    landing, broken = _broken_code_table(tmp_path, generated_bank, 1.0)
+    landing, broken, suites = _broken_code_table(tmp_path, generated_bank, 1.0)
     use_home(monkeypatch, tmp_path / "home", landing)  # type: ignore[operator]
     monkeypatch.setenv("LIFECYCLE_SOURCES_FILE", str(broken))
+    monkeypatch.setenv("LIFECYCLE_SUITES_DIR", str(suites))
     reset()
     run_day(DAY1, ONLY)
 
@@ -61,6 +69,7 @@ def test_rows_released_after_a_config_fix_are_loaded_by_the_next_run(
     assert released == len(rejected)
 
     monkeypatch.delenv("LIFECYCLE_SOURCES_FILE")  # the fixed configuration
+    monkeypatch.delenv("LIFECYCLE_SUITES_DIR")
     reset()
     run_day(DAY2, ONLY)
     w = flow_context()
@@ -83,10 +92,11 @@ def test_released_rows_that_fail_again_do_not_refuse_the_day_and_are_reported_ap
         run_day: Callable[..., DayResult]) -> None:
     from tasks.context import flow_context, reset
 
-    landing, lenient = _broken_code_table(tmp_path, generated_bank, 1.0)
-    _, strict = _broken_code_table(tmp_path / "strict", generated_bank, 0.05)
+    landing, lenient, suites = _broken_code_table(tmp_path, generated_bank, 1.0)
+    _, strict, _ = _broken_code_table(tmp_path / "strict", generated_bank, 0.05)
     use_home(monkeypatch, tmp_path / "home", landing)  # type: ignore[operator]
     monkeypatch.setenv("LIFECYCLE_SOURCES_FILE", str(lenient))
+    monkeypatch.setenv("LIFECYCLE_SUITES_DIR", str(suites))
     reset()
     run_day(DAY1, ONLY)
     w = flow_context()

@@ -6,8 +6,9 @@
 
 Reading needs no GX import (GX takes seconds to import), so the input-contract
 renderer and the config checks stay fast; only :func:`to_gx_suite` imports GX.
-The files are code: :func:`check_suite_against_source` says where a suite and
-the sources configuration disagree, and a unit test runs it on every suite.
+The files are code: :mod:`lifecycle.integration.quality.agreement` refuses a
+configuration whose suites disagree with it, and
+:mod:`lifecycle.integration.quality.derive` derives an agreeing suite from it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import ConfigError
-from lifecycle.integration.quality.rules import ROW_ID, RULES, derived_base_column, is_derived
-from lifecycle.integration.sources import ColumnType, SourceSpec
+from lifecycle.integration.quality.rules import RULES
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -109,61 +109,3 @@ def to_gx_suite(suite: SuiteFile) -> ExpectationSuite:
             "expectations; see the log for the invalid one"
         )
     return gx_suite
-
-
-_VALIDITY_FLAG = {
-    ColumnType.DATE: "chk_date_valid__",
-    ColumnType.DATETIME: "chk_date_valid__",
-    ColumnType.DECIMAL: "chk_number_valid__",
-    ColumnType.INTEGER: "chk_number_valid__",
-}
-
-
-def check_suite_against_source(suite: SuiteFile, spec: SourceSpec) -> list[str]:
-    """Where a suite and its source's configuration disagree (empty when consistent).
-
-    Checked: every column exists (canonical, ``row_id`` or a derived flag of an
-    existing column); required and key columns have ``required``; the key has
-    ``source_key_unique``; code value sets equal the configured canonical codes;
-    every date and number column has its ``date_valid`` / ``number_valid`` flag;
-    ``columns_present`` lists every column the suite checks.
-    """
-    canonical = {c.to: c for c in spec.columns.values()}
-    problems = [
-        f"{suite.name}: column {col!r} is not a canonical column of source {spec.name!r}"
-        for col in suite.columns
-        if col != ROW_ID and col not in canonical and derived_base_column(col) not in canonical
-    ]
-    by_rule: dict[str, list[SuiteExpectation]] = {}
-    for expectation in suite.expectations:
-        by_rule.setdefault(expectation.rule, []).append(expectation)
-
-    def checked(rule: str) -> set[str]:
-        return {c for e in by_rule.get(rule, []) for c in e.columns}
-
-    required = {c.to for c in spec.columns.values() if c.required} | set(spec.canonical_key)
-    unchecked = sorted(required - checked("required"))
-    problems += [f"{suite.name}: required column {c!r} has no 'required' rule" for c in unchecked]
-    keys = [set(e.columns) for e in by_rule.get("source_key_unique", [])]
-    if keys != [set(spec.canonical_key)]:
-        problems.append(f"{suite.name}: 'source_key_unique' must cover exactly the key {spec.canonical_key}")
-    for expectation in by_rule.get("code_in_set", []):
-        (col,) = expectation.columns
-        expected = set(canonical[col].codes.values()) if col in canonical else set()
-        if set(expectation.kwargs.get("value_set", [])) != expected:
-            problems.append(f"{suite.name}: value set of {col!r} differs from the configured codes")
-    for spec_col in canonical.values():
-        flag = f"{_VALIDITY_FLAG[spec_col.type]}{spec_col.to}" if spec_col.type in _VALIDITY_FLAG else None
-        if flag and flag not in suite.columns:
-            problems.append(f"{suite.name}: column {spec_col.to!r} has no {flag} check")
-        if spec_col.type is ColumnType.CODE and spec_col.to not in checked("code_in_set"):
-            problems.append(f"{suite.name}: code column {spec_col.to!r} has no 'code_in_set' rule")
-    present = {c for e in by_rule.get("columns_present", []) for c in e.kwargs.get("column_set", [])}
-    if not set(suite.columns) <= present:
-        problems.append(f"{suite.name}: 'columns_present' lacks {sorted(set(suite.columns) - present)}")
-    problems += [
-        f"{suite.name}: derived column {col!r} is checked but {col} is not a derived flag name"
-        for col in suite.columns
-        if col.startswith("chk_") and not is_derived(col)
-    ]
-    return problems
