@@ -126,6 +126,8 @@ def _ranges(spec: SourceSpec, names: set[str]) -> Iterator[Expectation]:
                       "born on or after 1900-01-01")
     if "nps_score" in names:
         yield _expect(between, "nps_range", {"column": "nps_score", "min_value": 0, "max_value": 10})
+    if "dependants" in names:
+        yield _expect(between, "dependants_range", {"column": "dependants", "min_value": 0, "max_value": 20})
     for name in OVERDUE_DAYS:
         if name in names:
             yield _expect(between, "overdue_days_range", {"column": name, "min_value": 0})
