@@ -54,6 +54,9 @@ EDITS: dict[str, dict[str, Any]] = {
                                                  "4": "DOUBTFUL", "5": "LOSS"}}}},
     "digital_activity": {"system": "DIGITAL", "owners": OWNERS, "columns": {"cust_no": {"to": "owner_key"}}},
     "feedback": {"system": "CRM", "owners": OWNERS, "columns": {"cust_no": {"to": "owner_key"}}},
+    "interactions": {"system": "CRM", "owners": OWNERS, "columns": {
+        "cust_no": {"to": "owner_key"},
+        "complaint_status": {"codes": {"OPEN": "open", "IN_PROGRESS": "in_progress", "RESOLVED": "resolved"}}}},
 }
 
 

@@ -23,11 +23,11 @@ from lifecycle.integration.scaffold.profile import AMOUNT_HINT, FEN_HINT, NAME_H
 from lifecycle.integration.sources import ColumnType
 
 ENTITIES = ("individual", "corporate", "relationship_manager", "account", "balance", "transaction",
-            "card_transaction", "loan", "digital_event", "feedback")
+            "card_transaction", "loan", "digital_event", "feedback", "interaction")
 PARTIES = ("individual", "corporate")
 ENTITY_KEYS = {"relationship_manager": "rm_id", "account": "account_no", "transaction": "txn_id",
                "card_transaction": "txn_id", "loan": "loan_no", "digital_event": "event_id",
-               "feedback": "feedback_id"}  # the canonical name of a single-column key
+               "feedback": "feedback_id", "interaction": "interaction_id"}  # the canonical name of a single-column key
 REVIEW = "REVIEW"
 _SHAPE_TARGETS = {"ric": "id_no", "mobile": "mobile", "email": "email", "uscc": "uscc", "card_no": "card_no"}
 _SHAPE_PII = {"ric": "resident ID numbers", "mobile": "mobile numbers", "email": "e-mail addresses",
@@ -41,7 +41,8 @@ _OPEN = re.compile(r"open|开户", re.IGNORECASE)
 _UPDATED = re.compile(r"upd|update|modif|changed", re.IGNORECASE)
 _STEMS = (("card", "t(?:xn|ransaction)", "card_transaction"), ("", "balance", "balance"),
           ("", "account|acct", "account"), ("", "t(?:xn|ransaction)", "transaction"), ("", "loan", "loan"),
-          ("", "digital|event|login", "digital_event"), ("", "feedback|complaint|survey", "feedback"),
+          ("", "digital|event|login", "digital_event"), ("", "interaction|contact", "interaction"),
+          ("", "feedback|complaint|survey", "feedback"),
           ("", "(?:^|_)rm(?:_|$)|manager", "relationship_manager"), ("", "corp|company|compan", "corporate"))
 
 
