@@ -1,7 +1,13 @@
-"""Load fact sources (accounts, balances, transactions, cards' spending, loans,
-digital events, feedback, RMs) from staged chunks, linking each row to its
-customer. A row whose owner is unknown is not dropped: it is returned for the
-quarantine under the rule ``owner_known``.
+"""Load fact sources (accounts, their holders, cards, balances, transactions,
+cards' spending, loans, digital events, feedback, RMs) from staged chunks, linking
+each row to its customer. A row whose owner is unknown is not dropped: it is
+returned for the quarantine under the rule ``owner_known``.
+
+Link extracts (entity ``account_holder``) say which client holds which account and
+how (owner, joint holder, authorised user). An account configured with ``holders``
+takes its primary owner from them: the one OWNER row of the account in the day's
+link extract, else the stored one; none or several and the account is an orphan.
+A card configured with ``holders`` belongs to the client of its holder row.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from lifecycle.store.base import table_of
 from lifecycle.store.bulk import ForeignKeyCheck
 from lifecycle.store.models import (
     Account,
+    AccountHolder,
     BalanceSnapshot,
     Card,
     CardTransaction,
@@ -32,6 +39,8 @@ from lifecycle.store.upsert import upsert_frame
 ENTITY_TABLES: dict[str, Table] = {
     "relationship_manager": table_of(RelationshipManager),
     "account": table_of(Account),
+    "account_holder": table_of(AccountHolder),
+    "card": table_of(Card),
     "balance": table_of(BalanceSnapshot),
     "transaction": table_of(Transaction),
     "card_transaction": table_of(CardTransaction),
@@ -40,8 +49,8 @@ ENTITY_TABLES: dict[str, Table] = {
     "feedback": table_of(Feedback),
 }
 # Load order: owners before what refers to them.
-ENTITY_ORDER = ("relationship_manager", "account", "balance", "transaction", "card_transaction", "loan",
-                "digital_event", "feedback")
+ENTITY_ORDER = ("relationship_manager", "account", "account_holder", "card", "balance", "transaction",
+                "card_transaction", "loan", "digital_event", "feedback")
 OWNER_RULE = "owner_known"
 
 
@@ -81,11 +90,53 @@ class OwnerIndex:
     def by_card(self) -> pd.Series:
         return self._lookup("cards", select(Card.card_ref, Card.customer_id))
 
+    def by_holder(self, source: str) -> pd.Series:
+        """Holder key -> customer id of the stored rows of link source ``source``."""
+        return self._lookup(f"holders:{source}", select(AccountHolder.holder_key, AccountHolder.customer_id)
+                            .where(AccountHolder.source == source))
+
     def forget(self, name: str) -> None:
         self._cache.pop(name, None)
 
 
-def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex) -> pd.Series | None:
+@dataclass(frozen=True)
+class LinkRows:
+    """The valid rows of an account_holder source in this run (staged, not yet loaded)."""
+
+    spec: SourceSpec
+    rows: pd.DataFrame  # account_no, owner_key, holder_role
+
+
+def account_owners(conn: Connection, links: LinkRows, owners: OwnerIndex) -> pd.Series:
+    """Account number -> customer id of its one OWNER: from the day's link rows for the
+    accounts they name, from the stored holders for the others. An account with no
+    known OWNER, or with several, is left out (its rows become orphans)."""
+    today = links.rows.loc[links.rows["holder_role"] == "OWNER", ["account_no", "owner_key"]]
+    pairs = pd.DataFrame({"account_no": today["account_no"].to_numpy(),
+                          "customer_id": today["owner_key"].map(owners.by_source_key(links.spec.owners)).to_numpy()})
+    stored = pd.DataFrame(conn.execute(
+        select(AccountHolder.account_no, AccountHolder.customer_id).where(
+            AccountHolder.source == links.spec.name, AccountHolder.holder_role == "OWNER")).all(),
+        columns=["account_no", "customer_id"])
+    stored = stored[~stored["account_no"].isin(links.rows["account_no"])]
+    pairs = pd.concat([pairs, stored], ignore_index=True)
+    count = pairs.groupby("account_no")["customer_id"].size()
+    single = pairs[pairs["account_no"].isin(count.index[count == 1]) & pairs["customer_id"].notna()]
+    return pd.Series(single["customer_id"].astype("int64").to_numpy(), index=single["account_no"].to_numpy(),
+                     dtype="Int64")
+
+
+def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex,
+               links: LinkRows | None) -> pd.Series | None:
+    if spec.entity == "account" and spec.holders is not None:
+        if links is None:
+            raise ValueError(f"source {spec.name}: its holders {spec.holders!r} were not given to the load")
+        return frame["account_no"].map(account_owners(owners.conn, links, owners))
+    if spec.entity == "card" and "holder_key" in frame:
+        return frame["holder_key"].map(owners.by_holder(str(spec.holders)))
+    if spec.entity == "account_holder":
+        customer = frame["owner_key"].map(owners.by_source_key(spec.owners))
+        return customer.where(frame["account_no"].isin(owners.by_account().index))
     if "owner_key" in frame:
         return frame["owner_key"].map(owners.by_source_key(spec.owners))
     if spec.entity in ("balance", "transaction"):
@@ -96,15 +147,21 @@ def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex) -> pd.
 
 
 def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, file_id: int,
-                    owners: OwnerIndex, foreign_keys: ForeignKeyCheck | None = None) -> tuple[int, pd.DataFrame]:
+                    owners: OwnerIndex, foreign_keys: ForeignKeyCheck | None = None,
+                    links: LinkRows | None = None) -> tuple[int, pd.DataFrame]:
     """Upsert one staged chunk; returns (rows loaded, orphan rows' row_id).
 
     ``foreign_keys``: the load's set-based check when the database does not check each
     row (:func:`lifecycle.store.bulk.bulk_transaction`); it is told what is written.
+    ``links``: for an account source with ``holders``, that link source's rows of the run.
     """
     table = ENTITY_TABLES[spec.entity]
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("chk_")])
-    customer_id = _owner_ids(spec, frame, owners)
+    if spec.entity == "account_holder":
+        key = frame["holder_key"] if "holder_key" in frame else frame["account_no"].astype(str) + "|" + frame[
+            "owner_key"].astype(str)
+        frame = frame.assign(source=spec.name, holder_key=key)
+    customer_id = _owner_ids(spec, frame, owners, links)
     orphans = pd.DataFrame({ROW_ID: pd.Series(dtype="int64")})
     if customer_id is not None:
         known = customer_id.notna()
@@ -118,4 +175,6 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
     loaded = upsert_frame(conn, table, out)
     if spec.entity == "account":
         owners.forget("accounts")
+    if spec.entity == "account_holder":
+        owners.forget(f"holders:{spec.name}")
     return loaded, orphans

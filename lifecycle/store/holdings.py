@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lifecycle.store.base import Base, customer_fk
@@ -29,6 +29,20 @@ class Account(Base):
     open_date: Mapped[date]
     close_date: Mapped[date | None]
     status: Mapped[str | None] = mapped_column(String(12))
+
+
+class AccountHolder(Base):
+    """Who holds an account and how: the rows of a link extract. The account's primary
+    owner stays on ``accounts.customer_id``; joint holders and authorised users are here."""
+
+    __tablename__ = "account_holders"
+    file_id: Mapped[int | None] = mapped_column(index=True, doc="ingested file that last wrote the row")
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_no: Mapped[str] = mapped_column(ForeignKey("accounts.account_no"), index=True)
+    customer_id: Mapped[int] = mapped_column(customer_fk(), index=True)
+    holder_role: Mapped[str] = mapped_column(String(16))  # OWNER | JOINT_HOLDER | AUTHORISED_USER
 
 
 class BalanceSnapshot(Base):

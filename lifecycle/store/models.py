@@ -1,5 +1,6 @@
 """All canonical tables, importable from one place (Alembic reads ``Base.metadata``)."""
 
+from lifecycle.store.attributes import CustomerAttribute
 from lifecycle.store.base import Base
 from lifecycle.store.care import (
     CampaignSuppression,
@@ -27,6 +28,7 @@ from lifecycle.store.decisions import (
 from lifecycle.store.history import HISTORY
 from lifecycle.store.holdings import (
     Account,
+    AccountHolder,
     BalanceSnapshot,
     Card,
     CardTransaction,
@@ -47,7 +49,8 @@ from lifecycle.store.operations import (
 from lifecycle.store.parties import Customer, IdentityConflict, RelationshipManager, SourceLink
 
 __all__ = [
-    "Account", "BalanceSnapshot", "Base", "Card", "CardTransaction", "Customer", "EntitlementChange",
+    "Account", "AccountHolder", "BalanceSnapshot", "CustomerAttribute",
+    "Base", "Card", "CardTransaction", "Customer", "EntitlementChange",
     "OutboxMessage", "RetentionTaskEvent", "CampaignSuppression", "CustomerConsent", "CustomerPreference",
     "PointsBalance", "PointsEntry",
     "CustomerDecision", "CustomerFeatures", "CustomerGroup", "CustomerLabel", "GroupMembership", "DecisionRun",

@@ -128,7 +128,7 @@ def check_suite_against_source(suite: SuiteFile, spec: SourceSpec) -> list[str]:
     every date and number column has its ``date_valid`` / ``number_valid`` flag;
     ``columns_present`` lists every column the suite checks.
     """
-    canonical = {c.to: c for c in spec.columns.values()}
+    canonical = {c.to: c for c in spec.mapped_columns.values()}
     problems = [
         f"{suite.name}: column {col!r} is not a canonical column of source {spec.name!r}"
         for col in suite.columns
@@ -141,7 +141,7 @@ def check_suite_against_source(suite: SuiteFile, spec: SourceSpec) -> list[str]:
     def checked(rule: str) -> set[str]:
         return {c for e in by_rule.get(rule, []) for c in e.columns}
 
-    required = {c.to for c in spec.columns.values() if c.required} | set(spec.canonical_key)
+    required = {c.to for c in spec.mapped_columns.values() if c.required} | set(spec.canonical_key)
     unchecked = sorted(required - checked("required"))
     problems += [f"{suite.name}: required column {c!r} has no 'required' rule" for c in unchecked]
     keys = [set(e.columns) for e in by_rule.get("source_key_unique", [])]
