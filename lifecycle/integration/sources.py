@@ -189,7 +189,7 @@ class SourceSpec(BaseModel):
         missing = [k for k in self.key if k not in self.columns]
         if missing:
             raise ValueError(f"source {self.name!r}: key column(s) {missing} are not in its columns")
-        targets = [c.to for c in self.columns.values()]
+        targets = [c.to for c in self.columns.values() if c.to]
         dupes = sorted({t for t in targets if targets.count(t) > 1})
         if dupes:
             raise ValueError(f"source {self.name!r}: several columns map to {dupes}")
