@@ -85,14 +85,14 @@ def expand(raw: pd.DataFrame, spec: SourceSpec, references: dict[str, Reference]
     found = []
     for join in spec.joins:
         table = references[join.reference].rows
-        keys = clean_text(out[join.on])
+        keys = clean_text(out[join.by])
         matched = keys.isin(table.index).to_numpy()
         for taken, alias in join.take.items():
             values = keys.map(table[taken]) if len(table) else pd.Series(None, index=out.index, dtype=object)
             out[alias] = values.astype(object).where(pd.Series(matched, index=out.index), None)
         missing = keys.notna().to_numpy() & ~matched
         if join.required and missing.any():
-            found.append(_failures(out.loc[missing, ROW_ID], "reference_known", join.on))
+            found.append(_failures(out.loc[missing, ROW_ID], "reference_known", join.by))
     for name, column in spec.columns.items():
         if column.expr is None:
             continue

@@ -95,7 +95,7 @@ class JoinSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     reference: str = Field(description="a source of entity `reference`")
-    on: str = Field(description="this source's column holding the reference's key")
+    by: str = Field(description="this source's column holding the reference's key (`on` is a YAML boolean)")
     take: dict[str, str] = Field(min_length=1, description="reference column -> column name in this source")
     required: bool = Field(default=False, description="a key the reference lacks fails the row (reference_known)")
 
@@ -198,7 +198,7 @@ class SourceSpec(BaseModel):
         if self.decimal_separator == self.thousands_separator:
             raise ValueError(f"source {self.name!r}: decimal and thousands separators are both "
                              f"{self.decimal_separator!r}")
-        derived_keys = [k for k in self.key if self.columns[k].derived or not self.columns[k].to]
+        derived_keys = [k for k in self.key if k not in self.read_columns or not self.columns[k].to]
         if derived_keys:
             raise ValueError(f"source {self.name!r}: key column(s) {derived_keys} must be read from the file "
                              "and mapped (`to`)")
@@ -209,13 +209,13 @@ class SourceSpec(BaseModel):
         """Every name an expression, filter or join uses is a column known before it."""
         known = set(self.read_columns)
         for join in self.joins:
-            if join.on not in known:
-                raise ValueError(f"source {self.name!r}: join with {join.reference!r} on {join.on!r}, which is "
+            if join.by not in known:
+                raise ValueError(f"source {self.name!r}: join with {join.reference!r} on {join.by!r}, which is "
                                  "not a read column of the source")
-            clash = sorted(set(join.take.values()) & (known | set(self.columns)))
+            clash = sorted(set(join.take.values()) & known)
             if clash:
                 raise ValueError(f"source {self.name!r}: join with {join.reference!r} takes {clash}, already "
-                                 "columns of the source")
+                                 "read or joined columns of the source")
             known |= set(join.take.values())
         for name, column in self.columns.items():
             if column.derived:
@@ -232,16 +232,22 @@ class SourceSpec(BaseModel):
             if unknown:
                 raise ValueError(f"source {self.name!r}: filter uses {unknown}, not a column of the source")
         used = {n for c in self.columns.values() if c.derived for n in c.expression.names}
-        used |= {j.on for j in self.joins} | (compile_expression(self.filter).names if self.filter else set())
+        used |= {j.by for j in self.joins} | (compile_expression(self.filter).names if self.filter else set())
         for name, column in self.columns.items():
             if not column.to and name not in used:
                 raise ValueError(f"source {self.name!r}: input column {name!r} (no `to`) is used by no expression, "
                                  "join or filter: map it, keep it as an extra attribute (extra: true) or remove it")
 
     @property
+    def joined_columns(self) -> set[str]:
+        """Names of the columns taken from reference extracts."""
+        return {name for join in self.joins for name in join.take.values()}
+
+    @property
     def read_columns(self) -> dict[str, ColumnSpec]:
-        """The columns read from the file (not derived)."""
-        return {n: c for n, c in self.columns.items() if not c.derived}
+        """The columns read from the file (neither derived nor joined)."""
+        joined = self.joined_columns
+        return {n: c for n, c in self.columns.items() if not c.derived and n not in joined}
 
     @property
     def mapped_columns(self) -> dict[str, ColumnSpec]:

@@ -133,3 +133,84 @@ def test_a_central_european_bank_with_birth_numbers_and_a_holder_link_table_onbo
                                                               "value_number") if r.attribute == "district_id"}
     assert districts == {client["1"]: 18, client["2"]: 1, client["3"]: 5, client["4"]: 12, client["5"]: 3}
     assert _rows(QuarantinedRow, "id") == []
+
+
+EXTRA_ATTRIBUTES = {"row_number", "credit_score", "geography", "age", "tenure_years", "balance", "products",
+                    "has_card", "active_member", "estimated_salary", "exited"}
+
+
+def test_a_customer_only_foreign_extract_keeps_every_column(onboard: Callable[[str], DayResult]) -> None:
+    from lifecycle.segments.config import load_label_rules
+    from lifecycle.segments.service import _with_extra_attributes
+    from lifecycle.store.attributes import read_extra_attributes
+    from tasks.context import flow_context
+
+    result = onboard("eurochurn")  # the optional complaints extract is not there today
+    assert str(result.status) == "succeeded" and "complaints" not in result.summary["sources"]  # type: ignore[operator]
+    customer = _customers_by_key("churn_customers")
+    assert len(customer) == 6
+    people = {r.customer_id: r for r in _rows(Customer, "customer_id", "gender", "name_masked")}
+    assert people[customer["80010003"]].gender == "M" and people[customer["80010004"]].gender == "F"
+    assert people[customer["80010003"]].name_masked == "O******"  # O'Brien: a foreign surname, kept as written
+
+    stored = _rows(CustomerAttribute, "customer_id", "source", "attribute", "value_type", "value_text",
+                   "value_number", "value_date", "value_enc")
+    assert len(stored) == 6 * len(EXTRA_ATTRIBUTES)
+    by = {(r.customer_id, r.attribute): r for r in stored}
+    lindqvist = customer["80010002"]
+    assert by[lindqvist, "credit_score"].value_number == 705 and by[lindqvist, "credit_score"].value_type == "number"
+    assert by[lindqvist, "balance"].value_number == pytest.approx(121450.75)  # "121,450.75" in the extract
+    assert by[lindqvist, "geography"].value_text == "DE" and by[lindqvist, "exited"].value_text == "false"
+    assert by[lindqvist, "has_card"].value_text == "false" and by[lindqvist, "active_member"].value_text == "true"
+    assert by[customer["80010001"], "row_number"].value_number == 1
+    salary = by[lindqvist, "estimated_salary"]  # PII: ciphertext only, under the customer's data key
+    assert salary.value_number is None and salary.value_text is None and salary.value_enc is not None
+    assert _decrypted([lindqvist], [salary.value_enc], table="customer_attributes",
+                      column="estimated_salary") == ["143002.1"]
+
+    with flow_context().engine.connect() as conn:
+        read = read_extra_attributes(conn, ["credit_score", "estimated_salary", "tenure_years"])
+        assert read.loc[customer["80010004"], "credit_score"] == 840
+        assert read["estimated_salary"].isna().all()  # a PII attribute is never read in clear
+        import pandas as pd
+
+        frame = pd.DataFrame({"customer_id": list(customer.values()), "age": [None] * 6})
+        labelled = _with_extra_attributes(conn, frame, load_label_rules().rules)  # the labels' inputs
+    ages = dict(zip(labelled["customer_id"], labelled["age"], strict=True))
+    assert ages[customer["80010003"]] == 57  # the stated age where no birth date gives one
+
+
+def test_balances_in_foreign_currencies_are_converted_and_branches_joined_from_a_reference(
+        onboard: Callable[[str], DayResult]) -> None:
+    result = onboard("alpenbank")
+    assert str(result.status) == "succeeded"
+    customer = _customers_by_key("kunden")
+    assert sorted(customer) == ["K1", "K2", "K3"]  # K4's branch 99 is not in the reference
+    branches = {r.customer_id: r.branch_code for r in _rows(Customer, "customer_id", "branch_code")}
+    assert {k: branches[c] for k, c in customer.items()} == {"K1": "ZH01", "K2": "TI01", "K3": "GE01"}
+    regions = {r.customer_id: r.value_text for r in _rows(CustomerAttribute, "customer_id", "attribute",
+                                                          "value_text") if r.attribute == "region"}
+    assert {k: regions[c] for k, c in customer.items()} == {"K1": "Zürich", "K2": "Ticino", "K3": "Genève"}
+
+    balances = {(r.account_no, r.balance_date): (r.balance, r.balance_cny, r.customer_id)
+                for r in _rows(BalanceSnapshot, "account_no", "balance_date", "balance", "balance_cny",
+                               "customer_id")}
+    day = date(2026, 6, 30)
+    assert balances == {
+        ("CH-1001", day): (Decimal("12500.00"), Decimal("100640.00"), customer["K1"]),  # CHF at 8.0512
+        ("CH-1002", day): (Decimal("3000.50"), Decimal("23052.84"), customer["K1"]),  # EUR at 7.6830
+        ("CH-2001", day): (Decimal("250.00"), Decimal("2012.80"), customer["K2"]),
+        ("CH-3001", day): (Decimal("1000.00"), Decimal("7187.50"), customer["K3"]),  # USD at 7.1875
+        ("CH-3002", day): (Decimal("8888.00"), Decimal("8888.00"), customer["K3"]),  # CNY: the configured rate 1
+    }
+    salden = result.summary["sources"]["salden"]  # type: ignore[index]
+    assert salden["rows_filtered"] == 1 and salden["rows_failed"] == 1  # the intraday row; the JPY one
+
+    from tasks.context import flow_context
+
+    with flow_context().engine.connect() as conn:
+        reasons = {(r.source, r.row_number): r.failures for r in conn.execute(
+            select(QuarantinedRow.source, QuarantinedRow.row_number, QuarantinedRow.failures))}
+    assert {(f["rule"], f["column"]) for f in reasons["kunden", 4]} == {("reference_known", "filiale")}
+    assert {(f["rule"], f["column"]) for f in reasons["salden", 7]} == {("required", "balance_cny")}
+    assert len(reasons) == 2
