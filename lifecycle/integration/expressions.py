@@ -180,11 +180,13 @@ def _eval(node: ast.expr, f: _Frame) -> pd.Series:
     if isinstance(node, ast.Compare):
         return _compare(_COMPARE[type(node.ops[0])], _eval(node.left, f), _eval(node.comparators[0], f), f)
     if isinstance(node, ast.IfExp):
-        test = _truth(_eval(node.test, f)).fillna(False).to_numpy(dtype=bool)
+        truth = _truth(_eval(node.test, f))
+        test = truth.fillna(False).to_numpy(dtype=bool)
         body, other = _eval(node.body, f), _eval(node.orelse, f)
         if _kind(body) != _kind(other):
             body, other = _as_text(body), _as_text(other)
-        return body.where(pd.Series(test, index=index), other)
+        chosen = body.where(pd.Series(test, index=index), other)
+        return chosen.mask(truth.isna().to_numpy())  # a condition on a missing value decides nothing
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     return _CALLS[node.func.id](node.args, f)
 
@@ -326,8 +328,9 @@ def _call_lookup(args: list[ast.expr], f: _Frame) -> pd.Series:
     found = keys.map(mapping)
     if len(args) > 2:
         default = _eval(args[2], f)
-        found = found.where(keys.map(lambda v: v in mapping), _as_text(default) if any(
-            isinstance(v, str) for v in mapping.values()) else default)
+        known = keys.map(lambda v: v in mapping).to_numpy(dtype=bool) | keys.isna().to_numpy()
+        found = found.where(known, _as_text(default) if any(isinstance(v, str) for v in mapping.values())
+                            else default)  # a missing key stays missing
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in mapping.values() if v is not None):
         return pd.to_numeric(found, errors="coerce").astype("float64")
     return found.astype(object).where(found.notna(), None)
@@ -362,4 +365,4 @@ def as_source_text(values: pd.Series, decimal: str = ".") -> pd.Series:
     text = _as_text(values)
     if decimal != "." and _kind(values) == "number":
         text = text.map(lambda v: None if v is None else v.replace(".", decimal))
-    return text
+    return text.astype(object).where(text.notna(), None)
