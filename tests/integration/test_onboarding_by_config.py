@@ -214,3 +214,18 @@ def test_balances_in_foreign_currencies_are_converted_and_branches_joined_from_a
     assert {(f["rule"], f["column"]) for f in reasons["kunden", 4]} == {("reference_known", "filiale")}
     assert {(f["rule"], f["column"]) for f in reasons["salden", 7]} == {("required", "balance_cny")}
     assert len(reasons) == 2
+
+
+def test_erasing_a_customer_deletes_their_extra_attributes(onboard: Callable[[str], DayResult]) -> None:
+    from datetime import datetime
+
+    from lifecycle.protection.erasure import erase_customer
+    from tasks.context import flow_context
+
+    onboard("eurochurn")
+    customer = _customers_by_key("churn_customers")
+    ref = {r.customer_id: r.customer_ref for r in _rows(Customer, "customer_id", "customer_ref")}
+    ctx = flow_context()
+    erase_customer(ctx.engine, ctx.keystore, ref[customer["80010002"]], "dpo", "ticket 42", datetime(2026, 7, 1))
+    owners = {r.customer_id for r in _rows(CustomerAttribute, "customer_id")}
+    assert customer["80010002"] not in owners and len(owners) == 5
