@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 MAX_LENGTH = 2_000
+TEXT = "string[pyarrow]"  # text runs in Arrow compute, never a Python call per value
 
 
 class ExpressionError(ValueError):
@@ -144,13 +145,14 @@ class _Frame:
     decimal: str
     thousands: str
     invalid: np.ndarray
+    texts: dict[str, pd.Series] = field(default_factory=dict)  # each column converted to Arrow text once
 
 
 def evaluate(expression: Expression, columns: pd.DataFrame, *, decimal: str = ".",
              thousands: str = ",") -> tuple[pd.Series, np.ndarray]:
     """``expression`` over every row of ``columns``: (values, rows whose value could not
-    be computed). Values are text (object, None missing), numbers (float, NaN missing)
-    or truth values (pandas ``boolean``, NA missing)."""
+    be computed). Values are text (Arrow strings, NA missing), numbers (float, NaN
+    missing) or truth values (pandas ``boolean``, NA missing)."""
     frame = _Frame(columns, decimal, thousands, np.zeros(len(columns), dtype=bool))
     values = _eval(expression.tree, frame)
     return values, frame.invalid
@@ -159,7 +161,9 @@ def evaluate(expression: Expression, columns: pd.DataFrame, *, decimal: str = ".
 def _eval(node: ast.expr, f: _Frame) -> pd.Series:
     index = f.columns.index
     if isinstance(node, ast.Name):
-        return _as_text(f.columns[node.id])
+        if node.id not in f.texts:
+            f.texts[node.id] = _as_text(f.columns[node.id])
+        return f.texts[node.id]
     if isinstance(node, ast.Constant):
         return _constant(node.value, index)
     if isinstance(node, ast.BinOp):
@@ -196,7 +200,7 @@ def _constant(value: object, index: pd.Index) -> pd.Series:
         return pd.Series(value, index=index, dtype="boolean")
     if isinstance(value, int | float):
         return pd.Series(float(value), index=index, dtype="float64")
-    return pd.Series(value, index=index, dtype=object)
+    return pd.Series(value, index=index, dtype=TEXT)
 
 
 def _kind(values: pd.Series) -> str:
@@ -205,18 +209,34 @@ def _kind(values: pd.Series) -> str:
     return "number" if pd.api.types.is_float_dtype(values.dtype) else "text"
 
 
+def _text(array: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([array]) if isinstance(array, pa.Array)
+                                                else array), index=index)
+
+
 def _as_text(values: pd.Series) -> pd.Series:
-    """Text values (object, None missing); numbers written plainly (3, 2.5)."""
+    """Text values (Arrow strings, NA missing); numbers written plainly (3, 2.5), never
+    in exponent notation (a standardiser would not read 1e-05 as a number)."""
     kind = _kind(values)
     if kind == "text":
-        return values.astype(object).where(values.notna(), None)
+        if values.dtype == TEXT:
+            return values
+        array = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+        return _text(array, values.index)
     if kind == "bool":
-        return values.map({True: "true", False: "false"}).astype(object).where(values.notna(), None)
-    whole = values.notna() & (values % 1 == 0) & (values.abs() < 1e15)
-    out = values.astype(object).where(values.notna(), None)
-    out[whole] = values[whole].astype("int64").astype(str)
-    rest = values.notna() & ~whole
-    out[rest] = values[rest].map(lambda v: np.format_float_positional(v, trim="-"))
+        flags = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.bool_())
+        return _text(pc.if_else(flags, "true", "false"), values.index)
+    numbers = values.to_numpy(dtype=float)
+    present = ~np.isnan(numbers)
+    whole = present & (np.mod(np.where(present, numbers, 0), 1) == 0) & (np.abs(np.where(present, numbers, 0)) < 1e15)
+    ints = pc.cast(pa.array(np.where(whole, numbers, 0).astype(np.int64)), pa.string())
+    floats = pc.cast(pa.array(np.where(present, numbers, 0)), pa.string())
+    text = pc.if_else(pa.array(present, pa.bool_()), pc.if_else(pa.array(whole), ints, floats),
+                      pa.scalar(None, pa.string()))
+    out = _text(text, values.index)
+    exponent = np.asarray(pc.fill_null(pc.match_substring(text, "e"), False), dtype=bool)
+    if exponent.any():  # rare: tiny or huge fractions
+        out[exponent] = [np.format_float_positional(v, trim="-") for v in numbers[exponent]]
     return out
 
 
@@ -229,7 +249,7 @@ def _number(values: pd.Series, f: _Frame) -> pd.Series:
         return values.astype("Float64").astype("float64")
     from lifecycle.integration.standardize import number_patterns  # the source's own number syntax
 
-    array = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+    array = pa.array(_as_text(values).array)
     trimmed = pc.utf8_trim_whitespace(array)
     present = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False), dtype=bool)
     fits = np.asarray(pc.fill_null(pc.match_substring_regex(trimmed, number_patterns(f.decimal, f.thousands)[0]),
@@ -271,13 +291,11 @@ def _truth(values: pd.Series) -> pd.Series:
     if kind == "number":
         return (values != 0).astype("boolean").mask(values.isna())
     text = _as_text(values)
-    return text.map(lambda v: None if v is None else v.strip().lower() in ("true", "1", "y", "yes")
-                    ).astype("boolean")
+    return text.str.strip().str.lower().isin(["true", "1", "y", "yes"]).astype("boolean").mask(text.isna())
 
 
 def _text_op(values: pd.Series, op: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    text = _as_text(values).astype("string")
-    return op(text).astype(object).where(text.notna(), None)
+    return _as_text(op(_as_text(values)))
 
 
 def _const(node: ast.expr) -> object:
@@ -303,10 +321,10 @@ def _call_pad(args: list[ast.expr], f: _Frame) -> pd.Series:
 
 def _call_concat(args: list[ast.expr], f: _Frame) -> pd.Series:
     parts = [_as_text(_eval(a, f)) for a in args]
-    out = parts[0].astype("string")
+    out = parts[0]
     for part in parts[1:]:
-        out = out + part.astype("string")
-    return out.astype(object).where(out.notna(), None)
+        out = out + part
+    return out
 
 
 def _call_coalesce(args: list[ast.expr], f: _Frame) -> pd.Series:
@@ -324,16 +342,16 @@ def _call_lookup(args: list[ast.expr], f: _Frame) -> pd.Series:
     assert isinstance(table, ast.Dict)
     mapping = {str(_const(k)) if not isinstance(_const(k), str) else _const(k): _const(v)  # type: ignore[arg-type]
                for k, v in zip(table.keys, table.values, strict=True)}
-    keys = _as_text(_eval(args[0], f)).map(lambda v: None if v is None else v.strip())
+    keys = _as_text(_eval(args[0], f)).str.strip().astype(object)
     found = keys.map(mapping)
     if len(args) > 2:
         default = _eval(args[2], f)
-        known = keys.map(lambda v: v in mapping).to_numpy(dtype=bool) | keys.isna().to_numpy()
+        known = keys.isin(list(mapping)).to_numpy(dtype=bool) | keys.isna().to_numpy()
         found = found.where(known, _as_text(default) if any(isinstance(v, str) for v in mapping.values())
                             else default)  # a missing key stays missing
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in mapping.values() if v is not None):
         return pd.to_numeric(found, errors="coerce").astype("float64")
-    return found.astype(object).where(found.notna(), None)
+    return _as_text(found.astype(object).where(found.notna(), None))
 
 
 def _call_round(args: list[ast.expr], f: _Frame) -> pd.Series:
@@ -364,5 +382,5 @@ def as_source_text(values: pd.Series, decimal: str = ".") -> pd.Series:
     like any read column (numbers in the source's decimal separator, no grouping)."""
     text = _as_text(values)
     if decimal != "." and _kind(values) == "number":
-        text = text.map(lambda v: None if v is None else v.replace(".", decimal))
+        text = text.str.replace(".", decimal, regex=False)
     return text.astype(object).where(text.notna(), None)

@@ -27,6 +27,7 @@ import pandas as pd
 from lifecycle.errors import SourceError
 from lifecycle.integration.expressions import as_source_text, compile_expression, evaluate
 from lifecycle.integration.read import ROW_ID, inspect_file, locate, read_chunks
+from lifecycle.integration.row_rules import written_values
 from lifecycle.integration.sources import SourcesConfig, SourceSpec
 from lifecycle.integration.standardize import clean_text
 
@@ -62,6 +63,12 @@ def read_reference(spec: SourceSpec, landing_dir: Path, as_of: date) -> Referenc
         raise SourceError(str(path), row, key, "reference_key_unique",
                           f"reference {spec.name!r}: the key appears more than once; a join could not tell "
                           "which row to take")
+    unsafe = written_values(rows, spec)  # a reference's values land in other sources' rows: none may be unsafe
+    if unsafe:
+        first = unsafe[0]
+        raise SourceError(str(path), int(first[ROW_ID].iloc[0]), str(first["column"].iloc[0]),
+                          str(first["rule"].iloc[0]), f"reference {spec.name!r}: a value would be joined into "
+                          "other sources' rows; fix the reference extract")
     rows = rows[keys.notna().to_numpy()].assign(**{key: keys[keys.notna()]}).set_index(key)
     return Reference(spec.name, rows.drop(columns=[ROW_ID]))
 

@@ -167,6 +167,8 @@ def row_policy(spec: SourceSpec, landing: LandingFile, chunk_rows: int, referenc
     dedupe policy ``last_wins`` keeps the file's last row of each key and quarantines
     none of them, ``reject`` (the default) quarantines every row of a repeated key."""
     filtered = np.zeros(len(in_file), dtype=bool)
+    if spec.filter is None and spec.duplicates == "reject":  # the usual case: every row stays
+        return filtered, filtered, duplicated
     if spec.filter is not None:
         for raw in read_chunks(spec, landing, chunk_rows):
             kept, _ = kept_by_filter(expand(raw, spec, references)[0], spec)

@@ -129,12 +129,21 @@ def parse_dates(values: pd.Series, formats: list[str], century_pivot: int | None
 def _pivot_century(parsed: pd.Series, pivot: int) -> pd.Series:
     """Dates read with ``%y`` moved to the pivot's century, rebuilt from their parts so
     that a day that does not exist there (29 February 1900) becomes NaT, not a shift."""
-    two_digit = parsed.dt.year % 100
-    year = np.where(two_digit < pivot, 2000 + two_digit, 1900 + two_digit)
-    parts = pd.DataFrame({"year": year, "month": parsed.dt.month, "day": parsed.dt.day, "hour": parsed.dt.hour,
-                          "minute": parsed.dt.minute, "second": parsed.dt.second}, index=parsed.index)
-    rebuilt = pd.to_datetime(parts.dropna(), errors="coerce")
-    return rebuilt.reindex(parsed.index)
+    stamps = parsed.to_numpy(dtype="datetime64[ns]")
+    present = ~np.isnat(stamps)
+    years = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
+    two_digit = years % 100
+    target = np.where(two_digit < pivot, 2000 + two_digit, 1900 + two_digit)
+    month_start = stamps.astype("datetime64[M]")
+    month = month_start.astype(np.int64) % 12
+    day = (stamps.astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
+    time_of_day = stamps - stamps.astype("datetime64[D]").astype("datetime64[ns]")
+    new_month = ((target - 1970) * 12 + month).astype("datetime64[M]")
+    days_in_month = ((new_month + 1).astype("datetime64[D]") - new_month.astype("datetime64[D]")).astype(np.int64)
+    rebuilt = new_month.astype("datetime64[D]") + day + time_of_day
+    valid = present & (day < days_in_month)
+    return pd.Series(np.where(valid, rebuilt.astype("datetime64[ns]"), np.datetime64("NaT")), index=parsed.index,
+                     dtype="datetime64[ns]")
 
 
 def _flags(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
