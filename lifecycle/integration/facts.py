@@ -28,6 +28,7 @@ from lifecycle.store.models import (
     Card,
     CardTransaction,
     DigitalEvent,
+    ExtraFact,
     Feedback,
     Loan,
     RelationshipManager,
@@ -47,10 +48,11 @@ ENTITY_TABLES: dict[str, Table] = {
     "loan": table_of(Loan),
     "digital_event": table_of(DigitalEvent),
     "feedback": table_of(Feedback),
+    "extra_fact": table_of(ExtraFact),
 }
 # Load order: owners before what refers to them.
 ENTITY_ORDER = ("relationship_manager", "account", "account_holder", "card", "balance", "transaction",
-                "card_transaction", "loan", "digital_event", "feedback")
+                "card_transaction", "loan", "digital_event", "feedback", "extra_fact")
 OWNER_RULE = "owner_known"
 
 
@@ -139,11 +141,29 @@ def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex,
         return customer.where(frame["account_no"].isin(owners.by_account().index))
     if "owner_key" in frame:
         return frame["owner_key"].map(owners.by_source_key(spec.owners))
-    if spec.entity in ("balance", "transaction"):
+    if spec.entity in ("balance", "transaction", "extra_fact") and "account_no" in frame:
         return frame["account_no"].map(owners.by_account())
     if spec.entity == "card_transaction":
         return frame["card_ref"].map(owners.by_card())
     return None
+
+
+def _as_extra_facts(spec: SourceSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """An extra fact source's rows as (source, fact_key, owner reference, values): the key's
+    values joined by ``|``, the other columns as one JSON object per row."""
+    keys = spec.canonical_key
+    key = frame[keys[0]].astype(str)
+    for column in keys[1:]:
+        key = key + "|" + frame[column].astype(str)
+    owner = [c for c in ("owner_key", "account_no") if c in frame]
+    data = frame.drop(columns=[ROW_ID, *owner, *[c for c in frame.columns if c.startswith("chk_")]])
+    for column in data.columns:
+        if pd.api.types.is_datetime64_any_dtype(data[column]):
+            data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%S").str.removesuffix("T00:00:00")
+    data = data.astype(object).where(data.notna(), None)
+    return pd.DataFrame({ROW_ID: frame[ROW_ID].to_numpy(), "source": spec.name, "fact_key": key.to_numpy(),
+                         **{c: frame[c].to_numpy() for c in owner}, "values": data.to_dict("records")},
+                        index=frame.index)
 
 
 def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, file_id: int,
@@ -161,6 +181,8 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
         key = frame["holder_key"] if "holder_key" in frame else frame["account_no"].astype(str) + "|" + frame[
             "owner_key"].astype(str)
         frame = frame.assign(source=spec.name, holder_key=key)
+    if spec.entity == "extra_fact":
+        frame = _as_extra_facts(spec, frame)
     customer_id = _owner_ids(spec, frame, owners, links)
     orphans = pd.DataFrame({ROW_ID: pd.Series(dtype="int64")})
     if customer_id is not None:

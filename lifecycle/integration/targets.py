@@ -42,7 +42,7 @@ def canonical_targets(entity: str) -> set[str] | None:
     reference extract's columns are only read by the sources joining it)."""
     if entity in PARTY_ENTITIES:
         return set(_PARTY)
-    if entity == "reference":
+    if entity in ("reference", "extra_fact"):  # a reference's columns are joined; an extra fact's kept as declared
         return None
     facts: dict[str, set[str]] = {
         "relationship_manager": _table(RelationshipManager),
@@ -79,6 +79,8 @@ def check_targets(spec: SourceSpec) -> None:
                 + "map it to one of those, or drop `to` to use it only in expressions")
     if spec.entity == "account_holder":
         _check_holders(spec)
+    if spec.entity == "extra_fact":
+        _check_extra_fact(spec)
     if spec.entity == "card":
         mapped = {c.to for c in spec.mapped_columns.values()}
         if "card_no" not in mapped or not ({"holder_key", "owner_key"} & mapped):
@@ -100,3 +102,14 @@ def _check_holders(spec: SourceSpec) -> None:
     if unknown:
         raise ValueError(f"source {spec.name!r}: holder_role codes map to {unknown}; the roles are "
                          f"{', '.join(HOLDER_ROLES)}")
+
+
+def _check_extra_fact(spec: SourceSpec) -> None:
+    mapped = {c.to for c in spec.mapped_columns.values()}
+    if not ({"owner_key", "account_no"} & mapped) or ("owner_key" in mapped and not spec.owners):
+        raise ValueError(f"source {spec.name!r}: an extra fact needs its owner: owner_key (with `owners`) or "
+                         "account_no (an account loaded before it)")
+    pii = [name for name, c in spec.mapped_columns.items() if c.pii]
+    if pii:
+        raise ValueError(f"source {spec.name!r}: extra facts are stored in clear; column(s) {pii} are PII: keep "
+                         "them in a customer source (extra: true) or leave them out")

@@ -6,7 +6,9 @@ dropping it, the sources configuration marks it ``extra: true`` and it is kept
 here, typed, one row per customer, source and attribute. A PII attribute is
 stored only as ciphertext under the customer's data key (so an erasure shreds
 it with the rest); the others in a typed value column, readable by features,
-labels and rules through :func:`read_extra_attributes`.
+labels and rules through :func:`read_extra_attributes`. The rows of an extract the
+model has no entity for (``entity: extra_fact``, in ``extra_facts``) are read by
+:func:`read_extra_facts`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import Connection, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lifecycle.store.base import Base, customer_fk
+from lifecycle.store.holdings import ExtraFact
 
 VALUE_TYPES = ("text", "number", "date")
 
@@ -66,3 +69,15 @@ def read_extra_attributes(conn: Connection, attributes: Sequence[str],
     frame = pd.DataFrame(columns)
     frame.index.name = "customer_id"
     return frame.reindex(columns=list(attributes))
+
+
+def read_extra_facts(conn: Connection, source: str) -> pd.DataFrame:
+    """The rows of extra fact source ``source``: customer_id, account_no, fact_key, and
+    one column per declared column of the source (dates as ISO text)."""
+    table = ExtraFact.__table__
+    rows = conn.execute(select(table.c.customer_id, table.c.account_no, table.c.fact_key, table.c["values"])
+                        .where(table.c.source == source)).all()
+    keys = pd.DataFrame([(r.customer_id, r.account_no, r.fact_key) for r in rows],
+                        columns=["customer_id", "account_no", "fact_key"])
+    values = pd.DataFrame([dict(r[3] or {}) for r in rows], index=keys.index)
+    return keys.join(values.drop(columns=[c for c in values.columns if c in keys.columns]))

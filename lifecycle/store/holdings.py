@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -142,3 +143,18 @@ class Feedback(Base):
     category: Mapped[str | None] = mapped_column(String(32))
     severity: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str | None] = mapped_column(String(12))
+
+
+class ExtraFact(Base):
+    """A row of an extract the canonical model has no entity for (standing orders, …),
+    declared in the sources config as ``entity: extra_fact``: its key, its customer,
+    and its typed columns as a JSON object (numbers, text, ISO dates)."""
+
+    __tablename__ = "extra_facts"
+    file_id: Mapped[int | None] = mapped_column(index=True, doc="ingested file that last wrote the row")
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fact_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(customer_fk(), index=True)
+    account_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    values: Mapped[dict[str, Any]]

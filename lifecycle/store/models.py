@@ -33,6 +33,7 @@ from lifecycle.store.holdings import (
     Card,
     CardTransaction,
     DigitalEvent,
+    ExtraFact,
     Feedback,
     Loan,
     Transaction,
@@ -49,7 +50,7 @@ from lifecycle.store.operations import (
 from lifecycle.store.parties import Customer, IdentityConflict, RelationshipManager, SourceLink
 
 __all__ = [
-    "Account", "AccountHolder", "BalanceSnapshot", "CustomerAttribute",
+    "Account", "AccountHolder", "BalanceSnapshot", "CustomerAttribute", "ExtraFact",
     "Base", "Card", "CardTransaction", "Customer", "EntitlementChange",
     "OutboxMessage", "RetentionTaskEvent", "CampaignSuppression", "CustomerConsent", "CustomerPreference",
     "PointsBalance", "PointsEntry",

@@ -1,8 +1,8 @@
-"""account holders and extra customer attributes: link extracts and columns the canonical model has no place for
+"""account holders, extra customer attributes and extra facts: link extracts, and columns and extracts the canonical model has no place for
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-02 05:49:08.997323
+Create Date: 2026-12-02 06:13:02.552937
 
 """
 from typing import Sequence, Union
@@ -39,6 +39,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_customer_attributes_attribute'), ['attribute'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_attributes_file_id'), ['file_id'], unique=False)
 
+    op.create_table('extra_facts',
+    sa.Column('file_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('fact_key', sa.String(length=128), nullable=False),
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('account_no', sa.String(length=32), nullable=True),
+    sa.Column('values', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.customer_id'], name=op.f('fk_extra_facts_customer_id_customers')),
+    sa.PrimaryKeyConstraint('source', 'fact_key', name=op.f('pk_extra_facts'))
+    )
+    with op.batch_alter_table('extra_facts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_extra_facts_account_no'), ['account_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_extra_facts_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_extra_facts_file_id'), ['file_id'], unique=False)
+
     op.create_table('account_holders',
     sa.Column('file_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=64), nullable=False),
@@ -67,6 +82,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_account_holders_account_no'))
 
     op.drop_table('account_holders')
+    with op.batch_alter_table('extra_facts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_extra_facts_file_id'))
+        batch_op.drop_index(batch_op.f('ix_extra_facts_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_extra_facts_account_no'))
+
+    op.drop_table('extra_facts')
     with op.batch_alter_table('customer_attributes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_attributes_file_id'))
         batch_op.drop_index(batch_op.f('ix_customer_attributes_attribute'))

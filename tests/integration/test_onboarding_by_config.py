@@ -29,6 +29,7 @@ from lifecycle.store.models import (
     Card,
     Customer,
     CustomerAttribute,
+    ExtraFact,
     QuarantinedRow,
     SourceLink,
     Transaction,
@@ -132,6 +133,20 @@ def test_a_central_european_bank_with_birth_numbers_and_a_holder_link_table_onbo
     districts = {r.customer_id: r.value_number for r in _rows(CustomerAttribute, "customer_id", "attribute",
                                                               "value_number") if r.attribute == "district_id"}
     assert districts == {client["1"]: 18, client["2"]: 1, client["3"]: 5, client["4"]: 12, client["5"]: 3}
+
+    orders = {r.fact_key: r for r in _rows(ExtraFact, "source", "fact_key", "customer_id", "account_no", "values")}
+    assert {k: (r.source, r.customer_id, r.account_no) for k, r in orders.items()} == {
+        "O1": ("orders", client["1"], "101"), "O2": ("orders", client["2"], "102"),
+        "O3": ("orders", client["5"], "103")}  # standing orders: no canonical entity, kept as an extra fact
+    assert orders["O2"].values == {"order_id": "O2", "bank_to": "YZ", "account_to": "87144583", "amount": 3372.7,
+                                   "purpose": "LOAN"}
+    assert orders["O3"].values["purpose"] is None
+    from lifecycle.store.attributes import read_extra_facts
+    from tasks.context import flow_context
+
+    with flow_context().engine.connect() as conn:
+        read = read_extra_facts(conn, "orders").set_index("fact_key")
+    assert read.loc["O1", "amount"] == 2452.0 and read.loc["O1", "customer_id"] == client["1"]
     assert _rows(QuarantinedRow, "id") == []
 
 

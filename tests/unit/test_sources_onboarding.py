@@ -112,3 +112,19 @@ def test_the_century_pivot_decides_the_century_and_a_missing_leap_day_is_invalid
     parsed, valid = parse_dates(pd.Series(["000229", "010101"]), ["%y%m%d"], century_pivot=0)
     assert pd.isna(parsed.iloc[0]) and valid.tolist() == [False, True]  # 29 February 1900 never was
     assert parsed.iloc[1].year == 1901
+
+
+ORDERS: dict[str, Any] = {
+    "system": "CORE", "entity": "extra_fact", "path": "{as_of}/o.csv", "suite": "o", "key": "id",
+    "columns": {"id": {"to": "order_id", "required": True}, "acc": {"to": "account_no"},
+                "amount": {"to": "amount", "type": "decimal"}},
+}
+
+
+def test_an_extra_fact_keeps_any_declared_column_but_needs_an_owner_and_holds_no_pii(tmp_path: Path) -> None:
+    assert _load(tmp_path, orders=copy.deepcopy(ORDERS))
+    ownerless = copy.deepcopy(ORDERS)
+    del ownerless["columns"]["acc"]
+    assert "needs its owner" in _refused(tmp_path, orders=ownerless)
+    personal = _with(ORDERS, payee={"to": "payee_name", "pii": True})
+    assert "['payee']" in _refused(tmp_path, orders=personal)
