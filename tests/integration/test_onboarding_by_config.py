@@ -244,3 +244,31 @@ def test_erasing_a_customer_deletes_their_extra_attributes(onboard: Callable[[st
     erase_customer(ctx.engine, ctx.keystore, ref[customer["80010002"]], "dpo", "ticket 42", datetime(2026, 7, 1))
     owners = {r.customer_id for r in _rows(CustomerAttribute, "customer_id")}
     assert customer["80010002"] not in owners and len(owners) == 5
+
+
+def test_a_row_released_after_its_reference_is_fixed_is_joined_again(onboard: Callable[[str], DayResult],
+                                                                     tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    from lifecycle.integration import quarantine
+    from tasks.context import flow_context
+
+    onboard("alpenbank")
+    ctx = flow_context()
+    with ctx.engine.begin() as conn:
+        (row_id,) = conn.execute(select(QuarantinedRow.id).where(QuarantinedRow.source == "kunden")).scalars()
+        quarantine.release(conn, [row_id], actor="steward", note="branch 99 opened", now=datetime(2026, 7, 1, 9))
+    day1, day2 = tmp_path / "landing" / "2026-06-30", tmp_path / "landing" / "2026-07-01"
+    shutil.copytree(day1, day2)
+    (day2 / "filialen.csv").write_text((day1 / "filialen.csv").read_text(encoding="utf-8") + "99;BE01;Bern\n",
+                                       encoding="utf-8")
+    lines = (day1 / "kunden.csv").read_text(encoding="utf-8").splitlines()
+    (day2 / "kunden.csv").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")  # only K1 changed today
+    result = run_day(ctx, AS_OF + timedelta(days=1))
+    assert str(result.status) == "succeeded"
+    customer = _customers_by_key("kunden")
+    assert "K4" in customer  # the released row, joined with today's reference
+    branches = {r.customer_id: r.branch_code for r in _rows(Customer, "customer_id", "branch_code")}
+    regions = {r.customer_id: r.value_text for r in _rows(CustomerAttribute, "customer_id", "attribute",
+                                                          "value_text") if r.attribute == "region"}
+    assert branches[customer["K4"]] == "BE01" and regions[customer["K4"]] == "Bern"
