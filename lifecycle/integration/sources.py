@@ -69,9 +69,10 @@ class ColumnSpec(BaseModel):
                              "(two-digit years below it are 20yy, the others 19yy)")
         if self.century_pivot is not None and not two_digit:
             raise ValueError(f"{what}: `century_pivot` applies only to formats with a two-digit year (%y)")
-        if not self.to and (self.extra or self.required or self.pii or self.type is not ColumnType.STRING):
-            raise ValueError("an input-only column (no `to`) is plain text: give it a `to` to type, require, "
-                             "protect or keep it as an extra attribute")
+        if not self.to and (self.extra or self.required or self.type is not ColumnType.STRING):
+            raise ValueError("an input-only column (no `to`) is plain text: give it a `to` to type, require "
+                             "or keep it as an extra attribute (`pii: true` is allowed: it is masked in the "
+                             "quarantine's display)")
         if self.expr is not None:
             try:
                 compile_expression(self.expr)
@@ -270,7 +271,7 @@ class SourceSpec(BaseModel):
 
     @property
     def pii_columns(self) -> list[str]:
-        return [c.to for c in self.columns.values() if c.pii]
+        return [c.to for c in self.columns.values() if c.pii and c.to]
 
     @property
     def extra_columns(self) -> dict[str, ColumnSpec]:

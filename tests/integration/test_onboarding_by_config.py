@@ -227,6 +227,13 @@ def test_balances_in_foreign_currencies_are_converted_and_branches_joined_from_a
         reasons = {(r.source, r.row_number): r.failures for r in conn.execute(
             select(QuarantinedRow.source, QuarantinedRow.row_number, QuarantinedRow.failures))}
     assert {(f["rule"], f["column"]) for f in reasons["kunden", 4]} == {("reference_known", "filiale")}
+    from lifecycle.integration.quarantine import list_rows
+
+    ctx = flow_context()
+    with ctx.engine.connect() as conn:
+        shown = list_rows(conn, ctx.keystore, ctx.keyring, ctx.sources, source="kunden")
+    (row,) = shown["row"]
+    assert row["filiale"] == "99" and row["vorname"] != "Urs" and "Urs" not in str(row)  # input-only PII masked
     assert {(f["rule"], f["column"]) for f in reasons["salden", 7]} == {("required", "balance_cny")}
     assert len(reasons) == 2
 
