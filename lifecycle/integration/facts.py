@@ -62,10 +62,11 @@ class OwnerIndex:
 
     conn: Connection
     _cache: dict[str, pd.Series]
+    links: LinkRows | None = None  # an account source with holders: that link source's rows of the run
 
     @classmethod
-    def of(cls, conn: Connection) -> OwnerIndex:
-        return cls(conn, {})
+    def of(cls, conn: Connection, links: LinkRows | None = None) -> OwnerIndex:
+        return cls(conn, {}, links)
 
     def _lookup(self, name: str, stmt: object) -> pd.Series:
         if name not in self._cache:
@@ -128,12 +129,11 @@ def account_owners(conn: Connection, links: LinkRows, owners: OwnerIndex) -> pd.
                      dtype="Int64")
 
 
-def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex,
-               links: LinkRows | None) -> pd.Series | None:
+def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex) -> pd.Series | None:
     if spec.entity == "account" and spec.holders is not None:
-        if links is None:
+        if owners.links is None:
             raise ValueError(f"source {spec.name}: its holders {spec.holders!r} were not given to the load")
-        return frame["account_no"].map(account_owners(owners.conn, links, owners))
+        return frame["account_no"].map(account_owners(owners.conn, owners.links, owners))
     if spec.entity == "card" and "holder_key" in frame:
         return frame["holder_key"].map(owners.by_holder(str(spec.holders)))
     if spec.entity == "account_holder":
@@ -167,13 +167,11 @@ def _as_extra_facts(spec: SourceSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, file_id: int,
-                    owners: OwnerIndex, foreign_keys: ForeignKeyCheck | None = None,
-                    links: LinkRows | None = None) -> tuple[int, pd.DataFrame]:
+                    owners: OwnerIndex, foreign_keys: ForeignKeyCheck | None = None) -> tuple[int, pd.DataFrame]:
     """Upsert one staged chunk; returns (rows loaded, orphan rows' row_id).
 
     ``foreign_keys``: the load's set-based check when the database does not check each
     row (:func:`lifecycle.store.bulk.bulk_transaction`); it is told what is written.
-    ``links``: for an account source with ``holders``, that link source's rows of the run.
     """
     table = ENTITY_TABLES[spec.entity]
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("chk_")])
@@ -183,7 +181,7 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
         frame = frame.assign(source=spec.name, holder_key=key)
     if spec.entity == "extra_fact":
         frame = _as_extra_facts(spec, frame)
-    customer_id = _owner_ids(spec, frame, owners, links)
+    customer_id = _owner_ids(spec, frame, owners)
     orphans = pd.DataFrame({ROW_ID: pd.Series(dtype="int64")})
     if customer_id is not None:
         known = customer_id.notna()

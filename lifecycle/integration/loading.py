@@ -219,12 +219,12 @@ def load_facts(ctx: IntegrationContext, conn: Connection, plan: RunPlan, s: Stag
     loaded = 0
     table, incoming = ENTITY_TABLES[s.spec.entity], s.rows_read - s.rows_skipped - s.rows_failed
     foreign_keys = ForeignKeyCheck(table) if relaxed and table.foreign_keys else None
-    owners = OwnerIndex.of(conn)
+    owners = OwnerIndex.of(conn, links)
     orphans = []
     with deferred_indexes(conn, table, incoming):
         for part in s.parts:
             frame = pd.read_parquet(part)
-            n, orphan = load_fact_chunk(conn, s.spec, frame, file_id, owners, foreign_keys, links)
+            n, orphan = load_fact_chunk(conn, s.spec, frame, file_id, owners, foreign_keys)
             loaded += n
             if len(orphan):
                 orphans.append(frame[frame[ROW_ID].isin(orphan[ROW_ID])])
