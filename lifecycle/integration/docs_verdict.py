@@ -43,9 +43,10 @@ def names_note(spec: SourceSpec | None) -> str:
     if spec is None:
         return ""
     e = html.escape
-    renamed = [f"<code>{e(name)}</code> → <code>{e(c.to)}</code>" for name, c in spec.columns.items() if name != c.to]
+    columns = spec.mapped_columns.items()
+    renamed = [f"<code>{e(name)}</code> → <code>{e(c.to)}</code>" for name, c in columns if name != c.to]
     codes = [f"<code>{e(name)}</code>: " + ", ".join(f"{e(k)} → {e(v)}" for k, v in c.codes.items())
-             for name, c in spec.columns.items() if any(k != v for k, v in c.codes.items())]
+             for name, c in columns if any(k != v for k, v in c.codes.items())]
     parts = []
     if renamed:
         parts.append(f"columns (source → canonical, as this page names them): {'; '.join(renamed)}")

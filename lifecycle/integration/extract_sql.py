@@ -46,14 +46,14 @@ def extract_sql(spec: SourceSpec, landing_dir: Path, as_of: date) -> Path:
                                  chunksize=CHUNK_ROWS, dtype=object)
             header = True
             for chunk in chunks:
-                missing = [c for c in spec.columns if c not in chunk.columns]
+                missing = [c for c in spec.read_columns if c not in chunk.columns]
                 if missing:
                     raise SourceError(f"sql:{spec.name}", 0, missing[0], "required_column",
                                       "the query does not return this column")
-                chunk[list(spec.columns)].to_csv(out, index=False, header=header)
+                chunk[list(spec.read_columns)].to_csv(out, index=False, header=header)
                 header = False
             if header:  # no rows: still an extract, with its header
-                out.write(",".join(spec.columns) + "\n")
+                out.write(",".join(spec.read_columns) + "\n")
     except SQLAlchemyError as exc:
         raise SourceError(f"sql:{spec.name}", None, None, "query",
                           f"the source query failed: {type(getattr(exc, 'orig', None) or exc).__name__}") from None

@@ -1,9 +1,15 @@
-"""Load fact sources (accounts, balances, transactions, cards' spending, loans,
-digital events, feedback, interactions, RMs) from staged chunks, linking each
-row to its customer. A row whose owner is unknown is not dropped: it is returned
-for the quarantine under the rule ``owner_known``; an interaction whose
-complaint status is a move the complaint machine refuses is returned under
-``complaint_transition``, with the reason.
+"""Load fact sources (accounts, their holders, cards, balances, transactions,
+cards' spending, loans, digital events, feedback, interactions, RMs) from staged
+chunks, linking each row to its customer. A row whose owner is unknown is not
+dropped: it is returned for the quarantine under the rule ``owner_known``; an
+interaction whose complaint status is a move the complaint machine refuses is
+returned under ``complaint_transition``, with the reason.
+
+Link extracts (entity ``account_holder``) say which client holds which account and
+how (owner, joint holder, authorised user). An account configured with ``holders``
+takes its primary owner from them: the one OWNER row of the account in the day's
+link extract, else the stored one; none or several and the account is an orphan.
+A card configured with ``holders`` belongs to the client of its holder row.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ from lifecycle.store.base import table_of
 from lifecycle.store.bulk import ForeignKeyCheck
 from lifecycle.store.models import (
     Account,
+    AccountHolder,
     BalanceSnapshot,
     Card,
     CardTransaction,
     DigitalEvent,
+    ExtraFact,
     Feedback,
     Interaction,
     Loan,
@@ -36,6 +44,8 @@ from lifecycle.store.upsert import upsert_frame
 ENTITY_TABLES: dict[str, Table] = {
     "relationship_manager": table_of(RelationshipManager),
     "account": table_of(Account),
+    "account_holder": table_of(AccountHolder),
+    "card": table_of(Card),
     "balance": table_of(BalanceSnapshot),
     "transaction": table_of(Transaction),
     "card_transaction": table_of(CardTransaction),
@@ -43,10 +53,11 @@ ENTITY_TABLES: dict[str, Table] = {
     "digital_event": table_of(DigitalEvent),
     "feedback": table_of(Feedback),
     "interaction": table_of(Interaction),
+    "extra_fact": table_of(ExtraFact),
 }
 # Load order: owners before what refers to them.
-ENTITY_ORDER = ("relationship_manager", "account", "balance", "transaction", "card_transaction", "loan",
-                "digital_event", "feedback", "interaction")
+ENTITY_ORDER = ("relationship_manager", "account", "account_holder", "card", "balance", "transaction",
+                "card_transaction", "loan", "digital_event", "feedback", "interaction", "extra_fact")
 OWNER_RULE = "owner_known"
 REFUSED_COLUMNS = (ROW_ID, "rule", "expectation", "column")
 
@@ -57,10 +68,11 @@ class OwnerIndex:
 
     conn: Connection
     _cache: dict[str, pd.Series]
+    links: LinkRows | None = None  # an account source with holders: that link source's rows of the run
 
     @classmethod
-    def of(cls, conn: Connection) -> OwnerIndex:
-        return cls(conn, {})
+    def of(cls, conn: Connection, links: LinkRows | None = None) -> OwnerIndex:
+        return cls(conn, {}, links)
 
     def _lookup(self, name: str, stmt: object) -> pd.Series:
         if name not in self._cache:
@@ -87,14 +99,55 @@ class OwnerIndex:
     def by_card(self) -> pd.Series:
         return self._lookup("cards", select(Card.card_ref, Card.customer_id))
 
+    def by_holder(self, source: str) -> pd.Series:
+        """Holder key -> customer id of the stored rows of link source ``source``."""
+        return self._lookup(f"holders:{source}", select(AccountHolder.holder_key, AccountHolder.customer_id)
+                            .where(AccountHolder.source == source))
+
     def forget(self, name: str) -> None:
         self._cache.pop(name, None)
 
 
+@dataclass(frozen=True)
+class LinkRows:
+    """The valid rows of an account_holder source in this run (staged, not yet loaded)."""
+
+    spec: SourceSpec
+    rows: pd.DataFrame  # account_no, owner_key, holder_role
+
+
+def account_owners(conn: Connection, links: LinkRows, owners: OwnerIndex) -> pd.Series:
+    """Account number -> customer id of its one OWNER: from the day's link rows for the
+    accounts they name, from the stored holders for the others. An account with no
+    known OWNER, or with several, is left out (its rows become orphans)."""
+    today = links.rows.loc[links.rows["holder_role"] == "OWNER", ["account_no", "owner_key"]]
+    pairs = pd.DataFrame({"account_no": today["account_no"].to_numpy(),
+                          "customer_id": today["owner_key"].map(owners.by_source_key(links.spec.owners)).to_numpy()})
+    stored = pd.DataFrame(conn.execute(
+        select(AccountHolder.account_no, AccountHolder.customer_id).where(
+            AccountHolder.source == links.spec.name, AccountHolder.holder_role == "OWNER")).all(),
+        columns=["account_no", "customer_id"])
+    stored = stored[~stored["account_no"].isin(links.rows["account_no"])]
+    pairs = pd.concat([pairs, stored], ignore_index=True)
+    count = pairs.groupby("account_no")["customer_id"].size()
+    single = pairs[pairs["account_no"].isin(count.index[count == 1]) & pairs["customer_id"].notna()]
+    return pd.Series(single["customer_id"].astype("int64").to_numpy(), index=single["account_no"].to_numpy(),
+                     dtype="Int64")
+
+
 def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex) -> pd.Series | None:
+    if spec.entity == "account" and spec.holders is not None:
+        if owners.links is None:
+            raise ValueError(f"source {spec.name}: its holders {spec.holders!r} were not given to the load")
+        return frame["account_no"].map(account_owners(owners.conn, owners.links, owners))
+    if spec.entity == "card" and "holder_key" in frame:
+        return frame["holder_key"].map(owners.by_holder(str(spec.holders)))
+    if spec.entity == "account_holder":
+        customer = frame["owner_key"].map(owners.by_source_key(spec.owners))
+        return customer.where(frame["account_no"].isin(owners.by_account().index))
     if "owner_key" in frame:
         return frame["owner_key"].map(owners.by_source_key(spec.owners))
-    if spec.entity in ("balance", "transaction"):
+    if spec.entity in ("balance", "transaction", "extra_fact") and "account_no" in frame:
         return frame["account_no"].map(owners.by_account())
     if spec.entity == "card_transaction":
         return frame["card_ref"].map(owners.by_card())
@@ -150,6 +203,24 @@ def refused_interactions(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(failures, ignore_index=True)
 
 
+def _as_extra_facts(spec: SourceSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """An extra fact source's rows as (source, fact_key, owner reference, values): the key's
+    values joined by ``|``, the other columns as one JSON object per row."""
+    keys = spec.canonical_key
+    key = frame[keys[0]].astype(str)
+    for column in keys[1:]:
+        key = key + "|" + frame[column].astype(str)
+    owner = [c for c in ("owner_key", "account_no") if c in frame]
+    data = frame.drop(columns=[ROW_ID, *owner, *[c for c in frame.columns if c.startswith("chk_")]])
+    for column in data.columns:
+        if pd.api.types.is_datetime64_any_dtype(data[column]):
+            data[column] = data[column].dt.strftime("%Y-%m-%dT%H:%M:%S").str.removesuffix("T00:00:00")
+    data = data.astype(object).where(data.notna(), None)
+    return pd.DataFrame({ROW_ID: frame[ROW_ID].to_numpy(), "source": spec.name, "fact_key": key.to_numpy(),
+                         **{c: frame[c].to_numpy() for c in owner}, "values": data.to_dict("records")},
+                        index=frame.index)
+
+
 def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, file_id: int,
                     owners: OwnerIndex, foreign_keys: ForeignKeyCheck | None = None) -> tuple[int, pd.DataFrame]:
     """Upsert one staged chunk; returns (rows loaded, refused rows' failures: ``row_id``,
@@ -160,6 +231,12 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
     """
     table = ENTITY_TABLES[spec.entity]
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("chk_")])
+    if spec.entity == "account_holder":
+        key = frame["holder_key"] if "holder_key" in frame else frame["account_no"].astype(str) + "|" + frame[
+            "owner_key"].astype(str)
+        frame = frame.assign(source=spec.name, holder_key=key)
+    if spec.entity == "extra_fact":
+        frame = _as_extra_facts(spec, frame)
     customer_id = _owner_ids(spec, frame, owners)
     refused = [pd.DataFrame({c: pd.Series(dtype="int64" if c == ROW_ID else object) for c in REFUSED_COLUMNS})]
     if customer_id is not None:
@@ -179,4 +256,6 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
     loaded = upsert_frame(conn, table, out)
     if spec.entity == "account":
         owners.forget("accounts")
+    if spec.entity == "account_holder":
+        owners.forget(f"holders:{spec.name}")
     return loaded, pd.concat(refused, ignore_index=True)

@@ -48,7 +48,7 @@ UNCONFIGURED = "\x00unconfigured:"
 
 
 def required_columns(spec: SourceSpec) -> list[str]:
-    return [name for name, column in spec.columns.items() if column.required or name in spec.key]
+    return [name for name, column in spec.read_columns.items() if column.required or name in spec.key]
 
 
 def first_line(path: Path, encoding: str, limit: int = 1 << 20) -> str:
@@ -72,7 +72,7 @@ def match_header(spec: SourceSpec, path: Path, raw_names: list[str], delimiter: 
     """Check ``raw_names`` (the file's header, in order) against ``spec``; a SourceError
     with the true cause when the file cannot be read as the source."""
     names = [n.strip() for n in raw_names]
-    configured = list(spec.columns)
+    configured = list(spec.read_columns)
     if not any(names):
         raise _error(path, None, "header_missing", "the first line is empty: the header row is missing")
     if delimiter is not None and len(names) == 1:

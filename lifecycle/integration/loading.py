@@ -33,7 +33,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from lifecycle.integration import bookkeeping, quarantine
-from lifecycle.integration.facts import ENTITY_ORDER, ENTITY_TABLES, OwnerIndex, load_fact_chunk
+from lifecycle.integration.facts import ENTITY_ORDER, ENTITY_TABLES, LinkRows, OwnerIndex, load_fact_chunk
 from lifecycle.integration.parties import PartyBatch, load_parties
 from lifecycle.integration.planning import GateVerdict, RunPlan
 from lifecycle.integration.ports import IntegrationContext
@@ -82,6 +82,8 @@ def summary(plan: RunPlan, staged: list[StagedSource], status: RunStatus,
             "unchanged_sources": list(plan.unchanged),
             "sources": {s.spec.name: {"rows_read": s.rows_read, "rows_failed": s.rows_failed,
                                       "rows_released": s.rows_released, "rows_failed_again": s.rows_failed_again,
+                                      **({"rows_filtered": s.rows_filtered} if s.rows_filtered else {}),
+                                      **({"rows_superseded": s.rows_superseded} if s.rows_superseded else {}),
                                       **({"absent_columns": list(s.file.absent)} if s.file.absent else {})}
                         for s in staged},
             "loaded": loaded or {}}
@@ -145,11 +147,14 @@ def load_day(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource],
         parties = [s for s in staged if s.is_party]
         customers = step("load-customers", load_customers, ctx, conn, plan, parties, file_ids, relaxed) \
             if parties else {}
-        files = {s.spec.name: FileCounts(s.rows_read, s.rows_read - s.rows_failed, s.rows_failed) for s in parties}
+        files = {s.spec.name: FileCounts(s.rows_read, s.rows_read - s.rows_skipped - s.rows_failed, s.rows_failed)
+                 for s in parties}
         facts: dict[str, int] = {}
+        by_name = {s.spec.name: s for s in staged}
         for s in fact_order(staged):
+            links = _link_rows(ctx, s, by_name)
             files[s.spec.name] = step(f"load-facts:{s.spec.name}", load_facts, ctx, conn, plan, s,
-                                      file_ids[s.spec.name], relaxed)
+                                      file_ids[s.spec.name], relaxed, links)
             facts[s.spec.name] = files[s.spec.name].rows_loaded
         history = step("record-history", record_history, conn, plan.as_of)
         loaded: dict[str, object] = {"customers": {k: v for k, v in customers.items() if k != "seconds"}, **facts,
@@ -183,7 +188,8 @@ def load_customers(ctx: IntegrationContext, conn: Connection, plan: RunPlan, par
                           ctx.sources.identity)
     for s in parties:
         earlier = bookkeeping.complete_file(conn, file_ids[s.spec.name], None, rows_read=s.rows_read,
-                                            rows_loaded=s.rows_read - s.rows_failed, rows_quarantined=s.rows_failed)
+                                            rows_loaded=s.rows_read - s.rows_skipped - s.rows_failed,
+                                            rows_quarantined=s.rows_failed)
         quarantine.supersede(conn, s.spec.name, earlier)
         quarantine.mark_reprocessed(conn, s.released_ids, s.superseded_ids, plan.run_id)
     if relaxed:  # per-row enforcement was off for the day: check what this load wrote
@@ -194,14 +200,27 @@ def load_customers(ctx: IntegrationContext, conn: Connection, plan: RunPlan, par
             "seconds": {k: round(v, 3) for k, v in result.timings.items()}}
 
 
+def _link_rows(ctx: IntegrationContext, s: StagedSource, staged: dict[str, StagedSource]) -> LinkRows | None:
+    """For an account source with ``holders``: that link source's valid rows of this run
+    (none when its file is not part of the run: the stored holders answer then)."""
+    if s.spec.entity != "account" or s.spec.holders is None:
+        return None
+    spec = ctx.sources[s.spec.holders]
+    wanted = ["account_no", "owner_key", "holder_role"]
+    link = staged.get(spec.name)
+    frames = [pd.read_parquet(p, columns=wanted) for p in link.parts] if link is not None else []
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=wanted)
+    return LinkRows(spec, rows)
+
+
 def load_facts(ctx: IntegrationContext, conn: Connection, plan: RunPlan, s: StagedSource, file_id: int,
-               relaxed: bool) -> FileCounts:
+               relaxed: bool, links: LinkRows | None = None) -> FileCounts:
     """Load one fact source (inside the day's transaction); orphans and refused complaint
     moves go to the quarantine with their reasons."""
     loaded = 0
-    table, incoming = ENTITY_TABLES[s.spec.entity], s.rows_read - s.rows_failed
+    table, incoming = ENTITY_TABLES[s.spec.entity], s.rows_read - s.rows_skipped - s.rows_failed
     foreign_keys = ForeignKeyCheck(table) if relaxed and table.foreign_keys else None
-    owners = OwnerIndex.of(conn)
+    owners = OwnerIndex.of(conn, links)
     refused_rows, refusals = [], []
     with deferred_indexes(conn, table, incoming):
         for part in s.parts:

@@ -18,8 +18,9 @@ import pandas as pd
 from sqlalchemy import Connection, func, insert, select
 
 from lifecycle.integration import survivorship
+from lifecycle.integration.extras import store_extra_attributes
 from lifecycle.integration.identity import ExistingIdentities, Resolution, resolve
-from lifecycle.integration.sources import IdentityRules, SourceSpec
+from lifecycle.integration.sources import ColumnSpec, IdentityRules, SourceSpec
 from lifecycle.privacy import masking
 from lifecycle.privacy.blind_index import blind_index_series
 from lifecycle.privacy.fields import encrypt_column
@@ -244,12 +245,13 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
         assigned.append((group, attrs, res))
     if not assigned:  # every row of the customer sources was quarantined
         return nothing
-    return _apply(conn, keystore, keyring, assigned, run_id, now, clock)
+    extras = {b.spec.name: b.spec.extra_columns for b in batches}
+    return _apply(conn, keystore, keyring, assigned, run_id, now, clock, extras)
 
 
 def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
            assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]], run_id: str,
-           now: datetime, clock: Stopwatch) -> PartyLoadResult:
+           now: datetime, clock: Stopwatch, extras: dict[str, dict[str, ColumnSpec]]) -> PartyLoadResult:
     """Survive, protect and store the resolved records, :data:`PARTY_CHUNK` customers at a time.
 
     Identity needs every record at once; everything after it is per customer, so it
@@ -270,7 +272,8 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
             part = [(g[chunk == number], attrs) for g, attrs, chunk in groups]
             part_ids = ids[number * PARTY_CHUNK:(number + 1) * PARTY_CHUNK]
             n_changed, n_conflicts = _apply_slice(conn, keystore, keyring, part, part_ids,
-                                                  new_ids.intersection(part_ids.tolist()), run_id, now, clock)
+                                                  new_ids.intersection(part_ids.tolist()), run_id, now, clock,
+                                                  extras)
             changed += n_changed
             conflicts += n_conflicts
     return PartyLoadResult(len(all_records), len(new_ids), changed - len(new_ids),
@@ -279,7 +282,8 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
 
 def _apply_slice(conn: Connection, keystore: KeyStore, keyring: Keyring,
                  part: list[tuple[pd.DataFrame, tuple[str, ...]]], ids: np.ndarray, new_ids: set[int],
-                 run_id: str, now: datetime, clock: Stopwatch) -> tuple[int, int]:
+                 run_id: str, now: datetime, clock: Stopwatch,
+                 extras: dict[str, dict[str, ColumnSpec]]) -> tuple[int, int]:
     """One slice of customers (``ids``, with their records in ``part``); returns
     (golden rows written, identity conflicts)."""
     records = pd.concat([g for g, _ in part], ignore_index=True)
@@ -322,6 +326,7 @@ def _apply_slice(conn: Connection, keystore: KeyStore, keyring: Keyring,
         _upsert_links(conn, records, run_id)
     with clock("protect"):
         _load_cards(conn, keystore, keyring, records, deks, now)
+        store_extra_attributes(conn, keystore, keyring, records, extras, deks, run_id, now)
     conflict_rows = pd.concat(conflicts, ignore_index=True)
     if len(conflict_rows):
         conflict_rows["run_id"] = run_id

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from lifecycle.errors import ConfigError, LifecycleError
+from lifecycle.errors import ConfigError, LifecycleError, SourceError
 from lifecycle.integration import bookkeeping, quarantine
 from lifecycle.integration.control import check_stable, check_unchanged, check_volume
 from lifecycle.integration.extract_sql import extract_sql
 from lifecycle.integration.ports import IntegrationContext
+from lifecycle.integration.prepare import references_of
 from lifecycle.integration.read import LandingFile, inspect_file, locate
 from lifecycle.integration.stage import StagedSource, stage_source
 
@@ -75,9 +76,15 @@ def plan_day(ctx: IntegrationContext, as_of: date, only: list[str] | None = None
                              f"{', '.join(ctx.sources.sources)}")
     files = {}
     for name, spec in ctx.sources.sources.items():
-        if only and name not in only:
+        if (only and name not in only) or spec.entity == "reference":  # a reference is read where it is joined
             continue
-        path = extract_sql(spec, landing_dir, as_of) if spec.sql else locate(spec, landing_dir, as_of)
+        try:
+            path = extract_sql(spec, landing_dir, as_of) if spec.sql else locate(spec, landing_dir, as_of)
+        except SourceError as exc:
+            if not (spec.optional and exc.rule == "file_present"):
+                raise
+            log.info("source %s is optional and has no extract for %s", name, as_of)
+            continue
         if not spec.sql:  # an SQL extract was written just now, by this run
             check_stable(spec, path, datetime.now(UTC))  # file times are wall-clock times
         landing = inspect_file(spec, path, landing_dir, as_of)
@@ -118,9 +125,10 @@ def stage(ctx: IntegrationContext, plan: RunPlan, source: str) -> StagedSource:
     with ctx.engine.connect() as conn:
         released = quarantine.released_rows(conn, ctx.keystore, ctx.keyring, spec, ctx.clock.now())
         previous = bookkeeping.previous_rows(conn, source, plan.as_of)
+    references = references_of(spec, ctx.sources, ctx.settings.resolved_landing_dir, plan.as_of)
     staged = stage_source(spec, landing, plan.as_of, ctx.gate, keyring=ctx.keyring,
                           staging_dir=staging_dir(ctx, plan.run_id), run_name=plan.run_name,
-                          chunk_rows=ctx.settings.chunk_rows, released=released)
+                          chunk_rows=ctx.settings.chunk_rows, released=released, references=references)
     check_volume(spec, landing.path, staged.file_rows, previous)
     check_unchanged(landing.path, landing.size, landing.mtime_ns)
     return staged
@@ -136,6 +144,6 @@ def judge(staged: list[StagedSource]) -> GateVerdict:
         return GateVerdict((), None)
     detail = "; ".join(
         f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed - s.rows_failed_again} of "
-        f"{s.rows_read - s.rows_released} rows failed "
+        f"{s.rows_read - s.rows_released - s.rows_skipped} rows failed "
         f"({s.error_rate:.2%}) > error budget {s.spec.error_budget:.2%}" for s in over)
     return GateVerdict(tuple(s.spec.name for s in over), f"{REFUSAL_PREFIX} the run, nothing was loaded: {detail}")

@@ -156,8 +156,8 @@ def released_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, spec: 
         return None
     payloads = decrypt_payloads(frame, keystore, keyring, now)
     row_ids = -frame["id"].astype("int64").to_numpy()
-    is_raw = [all(c in spec.columns for c in p) for p in payloads]
-    raw = pd.DataFrame([p for p, r in zip(payloads, is_raw, strict=True) if r], columns=list(spec.columns))
+    is_raw = [all(c in spec.read_columns for c in p) for p in payloads]
+    raw = pd.DataFrame([p for p, r in zip(payloads, is_raw, strict=True) if r], columns=list(spec.read_columns))
     raw = raw.astype(object).where(raw.notna(), None)
     raw.insert(0, ROW_ID, [i for i, r in zip(row_ids, is_raw, strict=True) if r])
     checked = pd.DataFrame([p for p, r in zip(payloads, is_raw, strict=True) if not r])

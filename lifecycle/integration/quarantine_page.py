@@ -64,7 +64,7 @@ def rows_by_rule(conn: Connection, run_id: str, sources: SourcesConfig) -> dict[
                    QuarantinedRow.status, QuarantinedRow.failures)
             .where(QuarantinedRow.run_id == run_id).order_by(QuarantinedRow.id))
     for r in conn.execute(stmt):
-        spec_columns = dict(sources[r.source].columns) if r.source in sources.sources else {}
+        spec_columns = dict(sources[r.source].mapped_columns) if r.source in sources.sources else {}
         by_rule: dict[str, list[str]] = defaultdict(list)
         for f in r.failures or []:
             name = _source_column(spec_columns, str(f.get("column") or ""))

@@ -43,7 +43,7 @@ def failing_columns(spec: SourceSpec, failures: Sequence[dict[str, str]]) -> dic
     A failure names a canonical or derived column (``chk_date_valid__birth_date``); the
     source's mapping gives its own name (``BIRTH_DT``). A column without a mapping (an
     owner rejection's canonical ``account_no``) keeps its name."""
-    source_of = {c.to: source for source, c in spec.columns.items()}
+    source_of = {c.to: source for source, c in spec.mapped_columns.items()}
     out: dict[str, list[str]] = {}
     for f in failures:
         column = str(f.get("column") or "")

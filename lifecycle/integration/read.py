@@ -209,7 +209,7 @@ def read_chunks(spec: SourceSpec, landing: LandingFile, chunk_rows: int,
     ``row_id``: the 1-based data row number in the file (line number minus one).
     An optional column the file lacks is all None."""
     header = read_header(spec, landing)
-    wanted = list(columns or spec.columns)
+    wanted = list(columns or spec.read_columns)
     present = [c for c in wanted if c in header.names]
     tables = _parquet_tables(spec, landing, header, present, chunk_rows) if spec.format == "parquet" \
         else _csv_tables(spec, landing, header, present, chunk_rows)

@@ -57,17 +57,17 @@ def written_values(raw: pd.DataFrame, spec: SourceSpec,
     """Control characters in any column, formula starts in text columns of ``raw``;
     only the checks in ``suspects`` (what the file's byte scan could not rule out)."""
     out = []
-    for source_column, column in spec.columns.items():
+    for source_column, column in spec.read_columns.items():
         if not suspects or source_column not in raw or not raw[source_column].notna().any():
             continue
         values = raw[source_column]
         control = _matches(values, CONTROL_CHARACTERS) if "control" in suspects else np.zeros(len(raw), bool)
         if control.any():
-            out.append(_failures(raw.loc[control, ROW_ID], "control_characters", column.to))
+            out.append(_failures(raw.loc[control, ROW_ID], "control_characters", column.to or source_column))
         if column.type is ColumnType.STRING and "formula" in suspects:
             formula = _matches(values, FORMULA_START) & ~control
             if formula.any():
-                out.append(_failures(raw.loc[formula, ROW_ID], "formula_injection", column.to))
+                out.append(_failures(raw.loc[formula, ROW_ID], "formula_injection", column.to or source_column))
     return out
 
 

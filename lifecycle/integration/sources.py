@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lifecycle.errors import ConfigError
+from lifecycle.integration.expressions import Expression, ExpressionError, compile_expression
 from lifecycle.yamlconfig import load_yaml_model
 
 DEFAULT_SOURCES_FILE = Path(__file__).resolve().parents[1] / "config" / "sources.yaml"
@@ -31,26 +32,73 @@ class ColumnType(StrEnum):
 
 
 class ColumnSpec(BaseModel):
-    """One source column: where it goes and how to read it."""
+    """One source column: where it goes and how to read it.
+
+    A column with ``expr`` is derived (computed from the row, see
+    :mod:`lifecycle.integration.expressions`), not read from the file. A column
+    without ``to`` is an input: read or derived only to feed other expressions,
+    joins or the row filter, and stored nowhere. ``extra`` keeps a column the
+    canonical model has no place for as a typed extra attribute of the customer.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    to: str = Field(description="canonical column name")
+    to: str = Field(default="", description="canonical column name; omitted for an input-only column")
     type: ColumnType = ColumnType.STRING
     required: bool = False
     pii: bool = False
     format: list[str] = Field(default_factory=list, description="strptime formats, tried in order")
+    century_pivot: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None, description="two-digit years (%y) below it are 20yy, the others 19yy")
     unit: Literal["yuan", "fen"] | None = None
     codes: dict[str, str] = Field(default_factory=dict, description="source code -> canonical code")
+    expr: str | None = Field(default=None, description="derived column: an expression over the row's columns")
+    extra: bool = Field(default=False, description="store as a typed extra attribute of the customer")
     description: str = ""
 
     @model_validator(mode="after")
     def _check_type_options(self) -> ColumnSpec:
+        what = f"column mapped to {self.to!r}" if self.to else "input column"
         if self.type in (ColumnType.DATE, ColumnType.DATETIME) and not self.format:
-            raise ValueError(f"column mapped to {self.to!r}: a {self.type} column needs a format")
+            raise ValueError(f"{what}: a {self.type} column needs a format")
         if self.type is ColumnType.CODE and not self.codes:
-            raise ValueError(f"column mapped to {self.to!r}: a code column needs its codes")
+            raise ValueError(f"{what}: a code column needs its codes")
+        two_digit = any("%y" in f for f in self.format)
+        if two_digit and self.century_pivot is None:
+            raise ValueError(f"{what}: a format with a two-digit year (%y) needs `century_pivot` "
+                             "(two-digit years below it are 20yy, the others 19yy)")
+        if self.century_pivot is not None and not two_digit:
+            raise ValueError(f"{what}: `century_pivot` applies only to formats with a two-digit year (%y)")
+        if not self.to and (self.extra or self.required or self.type is not ColumnType.STRING):
+            raise ValueError("an input-only column (no `to`) is plain text: give it a `to` to type, require "
+                             "or keep it as an extra attribute (`pii: true` is allowed: it is masked in the "
+                             "quarantine's display)")
+        if self.expr is not None:
+            try:
+                compile_expression(self.expr)
+            except ExpressionError as exc:
+                raise ValueError(f"{what}: expr {self.expr!r}: {exc}") from None
         return self
+
+    @property
+    def derived(self) -> bool:
+        return self.expr is not None
+
+    @property
+    def expression(self) -> Expression:
+        assert self.expr is not None
+        return compile_expression(self.expr)
+
+
+class JoinSpec(BaseModel):
+    """Columns taken from a reference extract, matched on its key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reference: str = Field(description="a source of entity `reference`")
+    by: str = Field(description="this source's column holding the reference's key (`on` is a YAML boolean)")
+    take: dict[str, str] = Field(min_length=1, description="reference column -> column name in this source")
+    required: bool = Field(default=False, description="a key the reference lacks fails the row (reference_known)")
 
 
 Encoding = Literal["utf-8", "utf-8-sig", "gbk", "gb18030", "auto"]
@@ -122,6 +170,13 @@ class SourceSpec(BaseModel):
     owners: list[str] = Field(
         default_factory=list, description="customer sources whose source keys owner_key refers to")
     columns: dict[str, ColumnSpec]
+    optional: bool = Field(default=False, description="a day without this source's file is not an error")
+    joins: list[JoinSpec] = Field(default_factory=list, description="columns taken from reference extracts")
+    filter: str | None = Field(default=None, description="expression: only rows where it is true are loaded")
+    duplicates: Literal["reject", "last_wins"] = Field(
+        default="reject", description="rows sharing a key: all quarantined, or the file's last one wins")
+    holders: str | None = Field(default=None, description="account or card: the account_holder source naming "
+                                                         "the owner (an account's OWNER, a card's holder row)")
 
     @field_validator("key", mode="before")
     @classmethod
@@ -135,7 +190,7 @@ class SourceSpec(BaseModel):
         missing = [k for k in self.key if k not in self.columns]
         if missing:
             raise ValueError(f"source {self.name!r}: key column(s) {missing} are not in its columns")
-        targets = [c.to for c in self.columns.values()]
+        targets = [c.to for c in self.columns.values() if c.to]
         dupes = sorted({t for t in targets if targets.count(t) > 1})
         if dupes:
             raise ValueError(f"source {self.name!r}: several columns map to {dupes}")
@@ -144,7 +199,61 @@ class SourceSpec(BaseModel):
         if self.decimal_separator == self.thousands_separator:
             raise ValueError(f"source {self.name!r}: decimal and thousands separators are both "
                              f"{self.decimal_separator!r}")
+        derived_keys = [k for k in self.key if k not in self.read_columns or not self.columns[k].to]
+        if derived_keys:
+            raise ValueError(f"source {self.name!r}: key column(s) {derived_keys} must be read from the file "
+                             "and mapped (`to`)")
+        self._check_names()
         return self
+
+    def _check_names(self) -> None:
+        """Every name an expression, filter or join uses is a column known before it."""
+        known = set(self.read_columns)
+        for join in self.joins:
+            if join.by not in known:
+                raise ValueError(f"source {self.name!r}: join with {join.reference!r} on {join.by!r}, which is "
+                                 "not a read column of the source")
+            clash = sorted(set(join.take.values()) & known)
+            if clash:
+                raise ValueError(f"source {self.name!r}: join with {join.reference!r} takes {clash}, already "
+                                 "read or joined columns of the source")
+            known |= set(join.take.values())
+        for name, column in self.columns.items():
+            if column.derived:
+                unknown = sorted(column.expression.names - known)
+                if unknown:
+                    raise ValueError(f"source {self.name!r}: derived column {name!r} uses {unknown}, not a read, "
+                                     "joined or earlier derived column")
+                known.add(name)
+        if self.filter is not None:
+            try:
+                unknown = sorted(compile_expression(self.filter).names - known)
+            except ExpressionError as exc:
+                raise ValueError(f"source {self.name!r}: filter {self.filter!r}: {exc}") from None
+            if unknown:
+                raise ValueError(f"source {self.name!r}: filter uses {unknown}, not a column of the source")
+        used = {n for c in self.columns.values() if c.derived for n in c.expression.names}
+        used |= {j.by for j in self.joins} | (compile_expression(self.filter).names if self.filter else set())
+        for name, column in self.columns.items():
+            if not column.to and name not in used:
+                raise ValueError(f"source {self.name!r}: input column {name!r} (no `to`) is used by no expression, "
+                                 "join or filter: map it, keep it as an extra attribute (extra: true) or remove it")
+
+    @property
+    def joined_columns(self) -> set[str]:
+        """Names of the columns taken from reference extracts."""
+        return {name for join in self.joins for name in join.take.values()}
+
+    @property
+    def read_columns(self) -> dict[str, ColumnSpec]:
+        """The columns read from the file (neither derived nor joined)."""
+        joined = self.joined_columns
+        return {n: c for n, c in self.columns.items() if not c.derived and n not in joined}
+
+    @property
+    def mapped_columns(self) -> dict[str, ColumnSpec]:
+        """The columns standardised into the canonical frame (read or derived, with a ``to``)."""
+        return {n: c for n, c in self.columns.items() if c.to}
 
     def canonical(self, source_column: str) -> str:
         return self.columns[source_column].to
@@ -162,7 +271,12 @@ class SourceSpec(BaseModel):
 
     @property
     def pii_columns(self) -> list[str]:
-        return [c.to for c in self.columns.values() if c.pii]
+        return [c.to for c in self.columns.values() if c.pii and c.to]
+
+    @property
+    def extra_columns(self) -> dict[str, ColumnSpec]:
+        """Canonical name -> spec of the columns kept as extra attributes."""
+        return {c.to: c for c in self.columns.values() if c.extra}
 
 
 MatchRule = Literal["id_no", "name_mobile", "mobile", "uscc"]
@@ -200,6 +314,32 @@ class SourcesConfig(BaseModel):
                 if isinstance(spec, dict):
                     spec.setdefault("name", name)
         return data
+
+    @model_validator(mode="after")
+    def _check_links(self) -> SourcesConfig:
+        """Joins name reference sources, holders name link sources, and every mapped column
+        has a place in its entity (or is kept as an extra attribute)."""
+        from lifecycle.integration.targets import check_targets
+
+        for spec in self.sources.values():
+            for join in spec.joins:
+                other = self.sources.get(join.reference)
+                if other is None or other.entity != "reference":
+                    raise ValueError(f"source {spec.name!r}: joins {join.reference!r}, which is not a source of "
+                                     "entity `reference`")
+                if len(other.key) != 1:
+                    raise ValueError(f"source {spec.name!r}: reference {join.reference!r} needs a one-column key")
+                missing = sorted(set(join.take) - set(other.read_columns))
+                if missing:
+                    raise ValueError(f"source {spec.name!r}: reference {join.reference!r} has no column(s) "
+                                     f"{missing}")
+            if spec.holders is not None:
+                other = self.sources.get(spec.holders)
+                if spec.entity not in ("account", "card") or other is None or other.entity != "account_holder":
+                    raise ValueError(f"source {spec.name!r}: `holders` is for accounts and cards and names a "
+                                     f"source of entity `account_holder` ({spec.holders!r} is not one)")
+            check_targets(spec)
+        return self
 
     def __getitem__(self, name: str) -> SourceSpec:
         try:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from lifecycle.errors import SourceError
 from lifecycle.integration.control import check_row_count
+from lifecycle.integration.prepare import Reference, expand, filter_failures, kept_by_filter
 from lifecycle.integration.quarantine import Released
 from lifecycle.integration.read import ROW_ID, WRITTEN_VALUE_RULES, LandingFile, read_chunks
 from lifecycle.integration.row_rules import row_rule_failures
@@ -28,6 +29,7 @@ from lifecycle.integration.sources import SourceSpec
 from lifecycle.integration.standardize import clean_text, standardize
 from lifecycle.privacy.blind_index import blind_index_series
 from lifecycle.privacy.keyring import Keyring
+from lifecycle.privacy.masking import mask_card_series
 from lifecycle.timing import Stopwatch
 
 PARTY_ENTITIES = ("individual", "corporate")
@@ -67,6 +69,13 @@ class StagedSource:
     origin: pd.DataFrame | None = None  # row_id < 0 -> file, row_number of a released row
     rows_released: int = 0  # of rows_read: rows released from the quarantine and fed again
     file_rows: int = 0  # data rows in the file itself (without released rows)
+    rows_filtered: int = 0  # of rows_read: left out by the source's filter (not loaded, not failed)
+    rows_superseded: int = 0  # of rows_read: an earlier row of a key the file repeats (duplicates: last_wins)
+
+    @property
+    def rows_skipped(self) -> int:
+        """Rows read but left out by the source's configuration (filter, dedupe policy)."""
+        return self.rows_filtered + self.rows_superseded
 
     @property
     def rows_failed(self) -> int:
@@ -79,7 +88,8 @@ class StagedSource:
 
     @property
     def error_rate(self) -> float:
-        return budget_rate(self.rows_read, self.rows_failed, self.rows_released, self.rows_failed_again)
+        return budget_rate(self.rows_read - self.rows_skipped, self.rows_failed, self.rows_released,
+                           self.rows_failed_again)
 
     @property
     def over_budget(self) -> bool:
@@ -148,11 +158,48 @@ def _repeated_keys(raw: pd.DataFrame, spec: SourceSpec, duplicated: np.ndarray, 
                          "expectation": "expect_column_values_to_be_unique", "column": ",".join(spec.canonical_key)})
 
 
+def row_policy(spec: SourceSpec, landing: LandingFile, chunk_rows: int, references: dict[str, Reference],
+               in_file: np.ndarray, duplicated: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(file rows the filter leaves out, file rows superseded by a later row of their key,
+    the key hashes repeated among the rows that stay) — element ``i`` is data row ``i + 1``.
+
+    The filter needs whole rows, so a source with one is read once more here; the
+    dedupe policy ``last_wins`` keeps the file's last row of each key and quarantines
+    none of them, ``reject`` (the default) quarantines every row of a repeated key."""
+    filtered = np.zeros(len(in_file), dtype=bool)
+    if spec.filter is None and spec.duplicates == "reject":  # the usual case: every row stays
+        return filtered, filtered, duplicated
+    if spec.filter is not None:
+        for raw in read_chunks(spec, landing, chunk_rows):
+            kept, _ = kept_by_filter(expand(raw, spec, references)[0], spec)
+            filtered[raw[ROW_ID].to_numpy(dtype=np.int64) - 1] = ~kept
+    staying = np.flatnonzero(~filtered)
+    hashes = pd.Series(in_file[staying])
+    superseded = np.zeros(len(in_file), dtype=bool)
+    if spec.duplicates == "last_wins":
+        superseded[staying[hashes.duplicated(keep="last").to_numpy()]] = True
+        duplicated = np.empty(0, dtype=np.uint64)
+    elif spec.filter is not None:
+        duplicated = np.unique(hashes[hashes.duplicated(keep=False)].to_numpy(dtype=np.uint64))
+    return filtered, superseded, duplicated
+
+
+def _skip(raw: pd.DataFrame, skipped: np.ndarray) -> np.ndarray:
+    """Which rows of a chunk the configuration leaves out (released rows never)."""
+    row_ids = raw[ROW_ID].to_numpy(dtype=np.int64)
+    out = np.zeros(len(raw), dtype=bool)
+    from_file = row_ids >= 1
+    out[from_file] = skipped[row_ids[from_file] - 1]
+    return out
+
+
 def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator: Validator, *,
                  keyring: Keyring, staging_dir: Path, run_name: str, chunk_rows: int,
-                 released: Released | None = None) -> StagedSource:
+                 released: Released | None = None, references: dict[str, Reference] | None = None) -> StagedSource:
     """Stage ``landing`` for ``as_of``, plus rows released from the quarantine:
-    nothing is written to the store. The result is not changed afterwards."""
+    nothing is written to the store. The result is not changed afterwards.
+    ``references``: the reference extracts the source joins (by source name)."""
+    references = references or {}
     is_party = spec.entity in PARTY_ENTITIES
     rows_read = 0
     failures: list[pd.DataFrame] = []
@@ -166,6 +213,9 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
     with clock("read"):
         in_file, duplicated = file_key_hashes(spec, landing, chunk_rows)
     check_row_count(spec, landing.path, len(in_file), landing.control)
+    with clock("read"):
+        filtered, replaced, duplicated = row_policy(spec, landing, chunk_rows, references, in_file, duplicated)
+    skipped = filtered | replaced
     chunks = iter(read_chunks(spec, landing, chunk_rows))
     if released is not None:
         if len(released.raw):
@@ -180,8 +230,12 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         if raw is None:
             break
         rows_read += len(raw)
+        if skipped.any():
+            raw = raw[~_skip(raw, skipped)].reset_index(drop=True)
         with clock("standardise"):
-            std = standardize(raw, spec, as_of)
+            expanded, prepared = expand(raw, spec, references)
+            unreadable = kept_by_filter(expanded, spec)[1]  # the rows it left out are gone already
+            std = standardize(expanded, spec, as_of)
         if len(std) and (std[ROW_ID] < 0).all():  # released rows: the file's newer version of a key wins
             std, raw, dropped = _drop_superseded(std, raw, spec, in_file)
             superseded += dropped
@@ -192,7 +246,8 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         _refuse_table_failures(outcome, spec, landing)
         chunk_failures = pd.concat([outcome.failures[FAILURE_COLUMNS],
                                     _repeated_keys(raw, spec, duplicated, in_file),
-                                    row_rule_failures(raw, std, spec, _suspects(raw, landing))],
+                                    row_rule_failures(raw, std, spec, _suspects(raw, landing)),
+                                    prepared, filter_failures(raw, unreadable)],
                                    ignore_index=True)
         failures.append(chunk_failures)
         bad = std[ROW_ID].isin(chunk_failures[ROW_ID])
@@ -211,7 +266,8 @@ def stage_source(spec: SourceSpec, landing: LandingFile, as_of: date, validator:
         parts=tuple(parts), timings=timings,
         released_ids=tuple(released.quarantine_ids) if released is not None else (),
         superseded_ids=tuple(superseded), origin=released.origin if released is not None else None,
-        rows_released=released_rows, file_rows=len(in_file))
+        rows_released=released_rows, file_rows=len(in_file), rows_filtered=int(filtered.sum()),
+        rows_superseded=int(replaced.sum()))
 
 
 def _suspects(raw: pd.DataFrame, landing: LandingFile) -> frozenset[str]:
@@ -242,7 +298,9 @@ def _refuse_table_failures(outcome: Outcome, spec: SourceSpec, landing: LandingF
 
 def _write_part(frame: pd.DataFrame, spec: SourceSpec, keyring: Keyring, staging_dir: Path, number: int) -> Path:
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("chk_")])
-    if "card_no" in frame:  # the card number is PII: only its blind index is staged
+    if "card_no" in frame:  # the card number is PII: only its blind index (and, for a card, its mask) is staged
+        if spec.entity == "card":
+            frame = frame.assign(card_no_masked=mask_card_series(frame["card_no"]).to_numpy())
         frame = frame.assign(card_ref=blind_index_series(keyring, "card_no", frame["card_no"])).drop(
             columns=["card_no"])
     leaked = [c for c in spec.pii_columns if c in frame]

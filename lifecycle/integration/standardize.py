@@ -107,17 +107,44 @@ TEXT_RULES: dict[str, Callable[[pd.Series], pd.Series]] = {
 }
 
 
-def parse_dates(values: pd.Series, formats: list[str]) -> tuple[pd.Series, pd.Series]:
-    """Parsed datetimes (NaT when empty or unreadable) and the date_valid pass flag."""
+def parse_dates(values: pd.Series, formats: list[str], century_pivot: int | None = None,
+                ) -> tuple[pd.Series, pd.Series]:
+    """Parsed datetimes (NaT when empty or unreadable) and the date_valid pass flag.
+
+    A format with a two-digit year (``%y``) puts it in the century ``century_pivot``
+    says: below the pivot 20yy, else 19yy (not Python's fixed pivot of 69)."""
     text = values.astype(TEXT).str.strip()
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     for fmt in formats:
         todo = parsed.isna() & text.notna()
         if not todo.any():
             break
-        parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        read = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        if "%y" in fmt and century_pivot is not None:
+            read = _pivot_century(read, century_pivot)
+        parsed[todo] = read
     present = text.notna().to_numpy() & (text.fillna("") != "").to_numpy()
     return parsed, checks.flags(values.index, present, parsed.notna().to_numpy())
+
+
+def _pivot_century(parsed: pd.Series, pivot: int) -> pd.Series:
+    """Dates read with ``%y`` moved to the pivot's century, rebuilt from their parts so
+    that a day that does not exist there (29 February 1900) becomes NaT, not a shift."""
+    stamps = parsed.to_numpy(dtype="datetime64[ns]")
+    present = ~np.isnat(stamps)
+    years = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
+    two_digit = years % 100
+    target = np.where(two_digit < pivot, 2000 + two_digit, 1900 + two_digit)
+    month_start = stamps.astype("datetime64[M]")
+    month = month_start.astype(np.int64) % 12
+    day = (stamps.astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
+    time_of_day = stamps - stamps.astype("datetime64[D]").astype("datetime64[ns]")
+    new_month = ((target - 1970) * 12 + month).astype("datetime64[M]")
+    days_in_month = ((new_month + 1).astype("datetime64[D]") - new_month.astype("datetime64[D]")).astype(np.int64)
+    rebuilt = new_month.astype("datetime64[D]") + day + time_of_day
+    valid = present & (day < days_in_month)
+    return pd.Series(np.where(valid, rebuilt.astype("datetime64[ns]"), np.datetime64("NaT")), index=parsed.index,
+                     dtype="datetime64[ns]")
 
 
 def _flags(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -212,10 +239,10 @@ def per_distinct(values: pd.Series, clean: Callable[[pd.Series], pd.Series],
 def standardize(raw: pd.DataFrame, spec: SourceSpec, as_of: date) -> pd.DataFrame:
     """Canonical frame of one raw chunk: typed columns plus ``chk_*`` pass flags."""
     out: dict[str, pd.Series] = {ROW_ID: raw[ROW_ID].astype("int64")}
-    for source_column, column in spec.columns.items():
+    for source_column, column in spec.mapped_columns.items():
         values, name = raw[source_column], column.to
         if column.type in (ColumnType.DATE, ColumnType.DATETIME):
-            out[name], out[f"chk_date_valid__{name}"] = parse_dates(values, column.format)
+            out[name], out[f"chk_date_valid__{name}"] = parse_dates(values, column.format, column.century_pivot)
         elif column.type in (ColumnType.DECIMAL, ColumnType.INTEGER):
             out[name], out[f"chk_number_valid__{name}"], out[f"chk_number_unambiguous__{name}"] = parse_number(
                 values, column, spec.decimal_separator, spec.thousands_separator)

@@ -10,7 +10,7 @@ What erasure does, in this order:
    gets a random ``card_ref`` in place of the card number's blind index (card
    transactions follow it); pending outbox messages are cancelled and every message
    context of the customer is cleared; open retention tasks are cancelled; the
-   customer's labels are deleted and open group memberships end;
+   customer's labels and extra attributes are deleted and open group memberships end;
    quarantined rows of the customer's own source records (matched on their
    source links) are deleted; an ``erasures`` row records who asked, why and when.
 2. In the key store: the customer's wrapped data key is deleted. From then on
@@ -47,6 +47,7 @@ from lifecycle.store.models import (
     Card,
     CardTransaction,
     Customer,
+    CustomerAttribute,
     CustomerLabel,
     Erasure,
     GroupMembership,
@@ -139,6 +140,8 @@ def _erase_in_main_db(conn: Connection, customer_id: int, provenance: dict[str, 
     tasks = _cancel_tasks(conn, customer_id, now)
     # Labels profile the person (age band, gender, life stage): gone. Group memberships end.
     conn.execute(sql_delete(CustomerLabel).where(CustomerLabel.customer_id == customer_id))
+    # Extra attributes are the person's attributes a source delivered (a credit score, a salary): gone.
+    conn.execute(sql_delete(CustomerAttribute).where(CustomerAttribute.customer_id == customer_id))
     conn.execute(update(GroupMembership).where(GroupMembership.customer_id == customer_id,
                                                GroupMembership.left_on.is_(None)).values(
         left_on=now.date(), leave_reason="customer erased"))

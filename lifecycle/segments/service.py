@@ -30,6 +30,7 @@ from lifecycle.segments.config import LabelRules, LabelRuleSet, Region
 from lifecycle.segments.groups import GroupChange, latest_refresh, name_groups, refresh_groups
 from lifecycle.segments.industry import industry_sections
 from lifecycle.segments.labels import label_frame, wide
+from lifecycle.store.attributes import read_extra_attributes
 from lifecycle.store.base import table_of
 from lifecycle.store.frames import read_frame
 from lifecycle.store.models import Customer, CustomerDecision, CustomerFeatures, CustomerLabel
@@ -101,6 +102,22 @@ def label_inputs(conn: Connection, day: date, rules: LabelRules) -> pd.DataFrame
     frame["tenure_years"] = pd.to_numeric(frame["tenure_days"], errors="coerce") / 365.25
     frame["industry_section"] = industry_sections(frame["industry_code"])
     frame = frame.join(_regions(frame["branch_code"], rules.regions))
+    return _with_extra_attributes(conn, frame, rules)
+
+
+def _with_extra_attributes(conn: Connection, frame: pd.DataFrame, rules: LabelRules) -> pd.DataFrame:
+    """The customers' extra attributes (columns a source keeps with ``extra: true``) that
+    the rules read: a new column, or filling a derived one where it is missing (the age
+    a churn extract states for a customer without a birth date)."""
+    read = {r.input for r in rules.labels if r.input} | {
+        t.column for r in rules.labels for case in (r.cases or ()) for t in case.when}
+    extras = read_extra_attributes(conn, sorted(read))
+    extras = extras.dropna(axis=1, how="all")
+    if extras.empty:
+        return frame
+    values = frame[["customer_id"]].join(extras, on="customer_id").drop(columns=["customer_id"])
+    for name in values.columns:
+        frame[name] = frame[name].where(frame[name].notna(), values[name]) if name in frame else values[name]
     return frame
 
 

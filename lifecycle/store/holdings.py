@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lifecycle.store.base import Base, customer_fk
@@ -29,6 +30,20 @@ class Account(Base):
     open_date: Mapped[date]
     close_date: Mapped[date | None]
     status: Mapped[str | None] = mapped_column(String(12))
+
+
+class AccountHolder(Base):
+    """Who holds an account and how: the rows of a link extract. The account's primary
+    owner stays on ``accounts.customer_id``; joint holders and authorised users are here."""
+
+    __tablename__ = "account_holders"
+    file_id: Mapped[int | None] = mapped_column(index=True, doc="ingested file that last wrote the row")
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_no: Mapped[str] = mapped_column(ForeignKey("accounts.account_no"), index=True)
+    customer_id: Mapped[int] = mapped_column(customer_fk(), index=True)
+    holder_role: Mapped[str] = mapped_column(String(16))  # OWNER | JOINT_HOLDER | AUTHORISED_USER
 
 
 class BalanceSnapshot(Base):
@@ -151,3 +166,18 @@ class Interaction(Base):
     case_ref: Mapped[str | None] = mapped_column(String(40), index=True)
     complaint_status: Mapped[str | None] = mapped_column(String(12))
     campaign_code: Mapped[str | None] = mapped_column(String(32))
+
+
+class ExtraFact(Base):
+    """A row of an extract the canonical model has no entity for (standing orders, …),
+    declared in the sources config as ``entity: extra_fact``: its key, its customer,
+    and its typed columns as a JSON object (numbers, text, ISO dates)."""
+
+    __tablename__ = "extra_facts"
+    file_id: Mapped[int | None] = mapped_column(index=True, doc="ingested file that last wrote the row")
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fact_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(customer_fk(), index=True)
+    account_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    values: Mapped[dict[str, Any]]

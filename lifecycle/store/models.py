@@ -1,5 +1,6 @@
 """All canonical tables, importable from one place (Alembic reads ``Base.metadata``)."""
 
+from lifecycle.store.attributes import CustomerAttribute
 from lifecycle.store.base import Base
 from lifecycle.store.care import (
     CampaignSuppression,
@@ -27,10 +28,12 @@ from lifecycle.store.decisions import (
 from lifecycle.store.history import HISTORY
 from lifecycle.store.holdings import (
     Account,
+    AccountHolder,
     BalanceSnapshot,
     Card,
     CardTransaction,
     DigitalEvent,
+    ExtraFact,
     Feedback,
     Interaction,
     Loan,
@@ -49,7 +52,8 @@ from lifecycle.store.operations import (
 from lifecycle.store.parties import Customer, IdentityConflict, RelationshipManager, SourceLink
 
 __all__ = [
-    "Account", "BalanceSnapshot", "Base", "Card", "CardTransaction", "Customer", "EntitlementChange",
+    "Account", "AccountHolder", "BalanceSnapshot", "CustomerAttribute", "ExtraFact",
+    "Base", "Card", "CardTransaction", "Customer", "EntitlementChange",
     "OutboxMessage", "RetentionTaskEvent", "CampaignSuppression", "CustomerConsent", "CustomerPreference",
     "PointsBalance", "PointsEntry",
     "CustomerDecision", "CustomerFeatures", "CustomerGroup", "CustomerLabel", "GroupMembership", "DecisionRun",

@@ -175,10 +175,13 @@ def _source_section(name: str, spec: SourceSpec, suite: SuiteFile | None) -> str
 
 
 def _column_row(source_col: str, col: ColumnSpec, expectations: Sequence[SuiteExpectation]) -> list[str]:
-    rules = sorted({e.rule for e in expectations if _speaks_about(e, col.to)})
+    rules = sorted({e.rule for e in expectations if _speaks_about(e, col.to)}) if col.to else []
+    where = f"`{col.to}`" if col.to else "(input only)"
+    if col.extra:
+        where += " (extra attribute)"
     return [
-        f"`{source_col}`",
-        f"`{col.to}`",
+        f"`{source_col}`" + (f" = `{col.expr}`" if col.expr else ""),
+        where,
         col.type.value,
         _format_cell(col),
         "yes" if col.required else "",

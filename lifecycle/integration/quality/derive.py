@@ -52,12 +52,12 @@ def _flag(column: str, rule: str, notes: str | None = None) -> Expectation:
 
 
 def _by_type(spec: SourceSpec, *types: ColumnType) -> list[ColumnSpec]:
-    return [c for c in spec.columns.values() if c.type in types]
+    return [c for c in spec.mapped_columns.values() if c.type in types]
 
 
 def _required(spec: SourceSpec) -> Iterator[Expectation]:
     key = set(spec.key)
-    for source_column, column in spec.columns.items():
+    for source_column, column in spec.mapped_columns.items():
         if column.required or source_column in key:
             yield _expect("column_values_to_not_be_null", "required", {"column": column.to})
 
@@ -135,11 +135,11 @@ def _ranges(spec: SourceSpec, names: set[str]) -> Iterator[Expectation]:
 
 def derive_expectations(spec: SourceSpec) -> list[Expectation]:
     """Every expectation the configuration of ``spec`` implies, ``columns_present`` first."""
-    names = {c.to for c in spec.columns.values()}
+    names = {c.to for c in spec.mapped_columns.values()}
     checks = [*_required(spec), _unique_key(spec), *_codes(spec), *_identifiers(names), *_validity(spec),
               *_ranges(spec, names)]
     derived = dict.fromkeys(c for e in checks if is_derived(c := str(e["kwargs"].get("column", ""))))
-    column_set = [ROW_ID, *(c.to for c in spec.columns.values()), *derived]
+    column_set = [ROW_ID, *(c.to for c in spec.mapped_columns.values()), *derived]
     present = _expect("table_columns_to_match_set", "columns_present",
                       {"column_set": column_set, "exact_match": False},
                       "the standardised frame has every canonical and derived column")
