@@ -18,6 +18,7 @@ from lifecycle.store.models import (
     CardTransaction,
     DigitalEvent,
     Feedback,
+    Interaction,
     Loan,
     RelationshipManager,
     Transaction,
@@ -53,6 +54,7 @@ def canonical_targets(entity: str) -> set[str] | None:
         "loan": _table(Loan) | {"owner_key"},
         "digital_event": _table(DigitalEvent) | {"owner_key"},
         "feedback": _table(Feedback) | {"owner_key"},
+        "interaction": _table(Interaction) | {"owner_key"},
         "account_holder": {"holder_key", "account_no", "owner_key", "holder_role"},
         "card": {"card_no", "holder_key", "owner_key", "card_product", "credit_limit", "open_date", "card_status"},
     }

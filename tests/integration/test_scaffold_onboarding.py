@@ -61,10 +61,17 @@ EDITS: dict[str, dict[str, Any]] = {
 
 
 def _edit(draft: Path, edited: Path) -> None:
-    config = yaml.safe_load(draft.read_text(encoding="utf-8"))
+    text = draft.read_text(encoding="utf-8")
+    for edits in EDITS.values():  # a column drafted commented out (no canonical place) is uncommented once mapped
+        for column, changes in edits.get("columns", {}).items():
+            if "to" in changes:
+                text = text.replace(f"      # {column}: {{", f"      {column}: {{")
+    config = yaml.safe_load(text)
     for source, edits in EDITS.items():
         entry = config["sources"][source]
         for column, changes in edits.get("columns", {}).items():
+            if "to" in changes:  # mapped to a canonical column: no longer an extra attribute
+                entry["columns"][column].pop("extra", None)
             entry["columns"][column].update(changes)
         entry.update({k: v for k, v in edits.items() if k != "columns"})
     edited.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")

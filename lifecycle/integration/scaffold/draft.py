@@ -21,6 +21,7 @@ import yaml
 
 from lifecycle.integration.scaffold.profile import AMOUNT_HINT, FEN_HINT, NAME_HINT, ColumnProfile, ExtractProfile
 from lifecycle.integration.sources import ColumnType
+from lifecycle.integration.targets import canonical_targets
 
 ENTITIES = ("individual", "corporate", "relationship_manager", "account", "balance", "transaction",
             "card_transaction", "loan", "digital_event", "feedback", "interaction")
@@ -57,6 +58,7 @@ class DraftColumn:
     source: str
     spec: dict[str, Any]
     review: tuple[str, ...]
+    disabled: bool = False  # no canonical place: drafted commented out, for the steward to map
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def draft_source(profile: ExtractProfile) -> DraftSource:
     party = entity in PARTIES
     columns: list[DraftColumn] = []
     taken: set[str] = set()
+    places = canonical_targets(entity)
     for column in profile.columns:
         to, pii = targets[column.name]
         if not party and to == "source_key":
@@ -151,7 +154,17 @@ def draft_source(profile: ExtractProfile) -> DraftSource:
             review.append(f"REVIEW pii: looks like {pii}")
         if to != snake(column.name) or column.name in key:
             review.append(f"REVIEW to: canonical name guessed as {to!r}")
-        columns.append(DraftColumn(column.name, spec, tuple(review)))
+        disabled = False
+        if places is not None and to not in places:
+            if party:
+                spec["extra"] = True
+                review.append(f"REVIEW extra: {entity} has no canonical {to!r}; kept as a typed extra attribute "
+                              "of the customer (map it to a canonical column, or drop the line)")
+            else:  # nowhere to keep it: drafted commented out, never loaded without the steward's decision
+                disabled = True
+                review.append(f"REVIEW to: {entity} has no canonical {to!r}; the line is commented out — map it "
+                              "to a canonical column and uncomment it, or declare the extract an extra_fact")
+        columns.append(DraftColumn(column.name, spec, tuple(review), disabled))
     return DraftSource(profile.name, _source_spec(profile, entity, key), tuple(columns),
                        _source_review(profile, entity, key, party))
 
@@ -224,7 +237,7 @@ def render_source(draft: DraftSource) -> str:
     lines.append("    columns:")
     for column in draft.columns:
         lines += [f"      # {column.source}: {note}" for note in column.review]
-        lines.append(f"      {_flow(column.source)}: {_flow(column.spec)}")
+        lines.append(f"      {'# ' if column.disabled else ''}{_flow(column.source)}: {_flow(column.spec)}")
     return "\n".join(lines) + "\n"
 
 
