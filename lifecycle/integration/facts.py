@@ -43,6 +43,22 @@ ENTITY_TABLES: dict[str, Table] = {
 ENTITY_ORDER = ("relationship_manager", "account", "balance", "transaction", "card_transaction", "loan",
                 "digital_event", "feedback")
 OWNER_RULE = "owner_known"
+# How a fact row without an owner_key finds its customer: the canonical column it refers
+# by, and the entity that column names (whose rows carry the customer).
+OWNER_REFERENCES: dict[str, tuple[str, str]] = {
+    "balance": ("account_no", "account"),
+    "transaction": ("account_no", "account"),
+    "card_transaction": ("card_no", "card"),
+}
+
+
+def owner_reference(spec: SourceSpec) -> str | None:
+    """The canonical column through which ``spec``'s rows name their customer, or None
+    (a source whose rows have no customer, like the RMs)."""
+    if any(c.to == "owner_key" for c in spec.columns.values()):
+        return "owner_key"
+    reference = OWNER_REFERENCES.get(spec.entity)
+    return reference[0] if reference else None
 
 
 @dataclass
@@ -86,11 +102,12 @@ class OwnerIndex:
 
 
 def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex) -> pd.Series | None:
-    if "owner_key" in frame:
+    reference = owner_reference(spec)
+    if reference == "owner_key":
         return frame["owner_key"].map(owners.by_source_key(spec.owners))
-    if spec.entity in ("balance", "transaction"):
+    if reference == "account_no":
         return frame["account_no"].map(owners.by_account())
-    if spec.entity == "card_transaction":
+    if reference == "card_no":  # staged as its blind index (the number is PII)
         return frame["card_ref"].map(owners.by_card())
     return None
 

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 INDIVIDUAL_ATTRIBUTES = ("name", "id_no", "mobile", "email", "address", "birth_date", "gender",
-                         "branch_code", "rm_id", "open_date", "marketing_consent")
+                         "branch_code", "rm_id", "open_date", "marketing_consent",
+                         "passport_no", "customer_key")  # these two: only their blind indexes are stored
 CORPORATE_ATTRIBUTES = ("name", "uscc", "industry_code", "legal_rep_name", "mobile", "registered_capital",
                         "address", "branch_code", "rm_id", "open_date")
 _OLDEST = pd.Timestamp.min
