@@ -116,11 +116,15 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
 
 
+def _nones(values: pd.Series) -> pd.Series:
+    """Object values with None (not NaN) where missing."""
+    return pd.Series(values.to_numpy(dtype=object, na_value=None), index=values.index, dtype=object)
+
+
 def _per_value(values: pd.Series, function: Callable[[str], str | None]) -> pd.Series:
     """``function`` once per distinct present value (None where the value is missing)."""
-    present = values.dropna()
-    mapping = {v: function(str(v)) for v in present.unique()}
-    return values.map(mapping).astype(object).where(values.notna(), None)
+    mapping = {v: function(str(v)) for v in values.dropna().unique()}
+    return _nones(values.map(mapping).where(values.notna(), None))
 
 
 def _stdnum_normaliser(name: str) -> Callable[[str], str | None]:
@@ -149,7 +153,7 @@ def valid_mobiles(mobile: pd.Series, region: str) -> pd.Series:
     """Valid mobiles in their matching form, None elsewhere (CN: as cleaned; others: E.164)."""
     if region == "CN":
         ok = mobile.astype("string").str.fullmatch(CN_MOBILE).fillna(False).astype(bool)
-        return mobile.where(ok, None)
+        return _nones(mobile.where(ok, None))
     return _per_value(mobile, _phone_normaliser(region))
 
 
@@ -157,7 +161,7 @@ def national_ids(frame: pd.DataFrame, flags: pd.DataFrame, validator: str) -> pd
     """Valid national ID numbers in compact form, None elsewhere (passports are not national IDs)."""
     id_no = _column(frame, "id_no")
     if validator == GB11643:  # the standardiser's vectorised check
-        return id_no.where(_column(flags, "chk_id_no_checksum").eq(True), None)
+        return _nones(id_no.where(_column(flags, "chk_id_no_checksum").eq(True), None))
     not_passport = _column(frame, "id_type").astype(object).ne("PASSPORT")
     return _per_value(id_no.where(not_passport, None), _stdnum_normaliser(validator))
 
@@ -166,8 +170,7 @@ def passports(frame: pd.DataFrame) -> pd.Series:
     """``passport_no``, else an ``id_no`` whose ``id_type`` is PASSPORT; upper case without spaces."""
     typed = _column(frame, "id_no").where(_column(frame, "id_type").astype(object).eq("PASSPORT"), None)
     value = _column(frame, "passport_no").astype(object).where(_column(frame, "passport_no").notna(), typed)
-    return value.astype("string").str.replace(r"\s+", "", regex=True).str.upper().astype(object).where(
-        value.notna(), None)
+    return _nones(value.astype("string").str.replace(r"\s+", "", regex=True).str.upper())
 
 
 def name_birth_dates(name: pd.Series, birth_date: pd.Series) -> pd.Series:
@@ -175,7 +178,7 @@ def name_birth_dates(name: pd.Series, birth_date: pd.Series) -> pd.Series:
     day = pd.to_datetime(birth_date, errors="coerce")
     text = day.dt.strftime("%Y-%m-%d")
     folded = name.astype("string").str.casefold()
-    return (folded.astype(object) + "|" + text.astype(object)).where(name.notna() & day.notna(), None)
+    return _nones((folded.astype(object) + "|" + text.astype(object)).where(name.notna() & day.notna(), None))
 
 
 def add_record_keys(records: pd.DataFrame, flags: pd.DataFrame, identity: IdentityRules,
