@@ -95,3 +95,27 @@ def test_accounts_without_an_open_date_are_refused_naming_the_not_null_column_an
     assert "accounts.open_date is NOT NULL" in line and "sources.accounts.columns" in line
     assert "defaults: {open_date: 2000-01-01}" in line
     _nothing_of_the_run(home)
+
+
+def test_accounts_without_an_open_date_load_with_the_configured_default(home: Path, tmp_path: Path) -> None:
+    from datetime import date
+
+    import yaml
+
+    from lifecycle.bootstrap import build_context
+    from lifecycle.integration.service import run_day
+    from lifecycle.integration.sources import load_sources
+    from tests.support.validators import NoFailuresGate
+
+    raw = yaml.safe_load((ONBOARDING / "configs" / "accounts_without_open_date.yaml").read_text(encoding="utf-8"))
+    raw["sources"]["accounts"]["defaults"] = {"open_date": date(2000, 1, 1)}
+    config = tmp_path / "sources.yaml"
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    ctx = build_context(gate=NoFailuresGate(docs_dir=tmp_path / "docs"), sources=load_sources(config))
+    try:
+        assert run_day(ctx, date.fromisoformat(AS_OF)).status == "succeeded"
+        with ctx.engine.connect() as conn:
+            assert set(conn.execute(select(Account.open_date)).scalars()) == {date(2000, 1, 1)}
+            assert conn.execute(select(func.count()).select_from(Account)).scalar_one() == 3
+    finally:
+        ctx.dispose()
