@@ -86,3 +86,25 @@ def test_the_second_day_of_a_foreign_base_finds_its_customers_by_their_stored_ke
         assert links[web][1] == rule, web
         if same_as is not None:
             assert links[web][0] == links[same_as][0], web
+
+
+def test_a_customer_source_without_the_column_of_a_rule_loads_matching_by_the_others(
+        ctx: Context, tmp_path: Path) -> None:
+    """Corporates matched on USCC, from an extract with no USCC column: each is its own customer
+    (this crashed with KeyError 'uscc' half-way through the load)."""
+    import yaml
+
+    from lifecycle.integration.sources import load_sources
+
+    raw = yaml.safe_load((ONBOARDING / "configs" / "foreign_two_systems.yaml").read_text(encoding="utf-8"))
+    raw["sources"]["web_customers"]["entity"] = "corporate"
+    config = tmp_path / "corporates.yaml"
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    corporate = build_context(gate=NoFailuresGate(docs_dir=tmp_path / "docs"), sources=load_sources(config))
+    try:
+        assert run_day(corporate, AS_OF, only=["web_customers"]).status == "succeeded"
+        with corporate.engine.connect() as conn:
+            types = conn.execute(select(Customer.customer_type, func.count()).group_by(Customer.customer_type)).all()
+        assert types == [("corporate", len(EXPECTED))]
+    finally:
+        corporate.dispose()
