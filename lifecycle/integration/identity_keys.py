@@ -150,18 +150,18 @@ def _phone_normaliser(region: str) -> Callable[[str], str | None]:
 
 
 def valid_mobiles(mobile: pd.Series, region: str) -> pd.Series:
-    """Valid mobiles in their matching form, None elsewhere (CN: as cleaned; others: E.164)."""
+    """Valid mobiles in their matching form, missing elsewhere (CN: as cleaned; others: E.164)."""
     if region == "CN":
         ok = mobile.astype("string").str.fullmatch(CN_MOBILE).fillna(False).astype(bool)
-        return _nones(mobile.where(ok, None))
+        return mobile.where(ok, None)  # the hot default path: missing may be NaN, as blind indexes accept
     return _per_value(mobile, _phone_normaliser(region))
 
 
 def national_ids(frame: pd.DataFrame, flags: pd.DataFrame, validator: str) -> pd.Series:
-    """Valid national ID numbers in compact form, None elsewhere (passports are not national IDs)."""
+    """Valid national ID numbers in compact form, missing elsewhere (passports are not national IDs)."""
     id_no = _column(frame, "id_no")
     if validator == GB11643:  # the standardiser's vectorised check
-        return _nones(id_no.where(_column(flags, "chk_id_no_checksum").eq(True), None))
+        return id_no.where(_column(flags, "chk_id_no_checksum").eq(True), None)
     not_passport = _column(frame, "id_type").astype(object).ne("PASSPORT")
     return _per_value(id_no.where(not_passport, None), _stdnum_normaliser(validator))
 

@@ -53,14 +53,15 @@ def test_a_stdnum_validator_agrees_with_stdnum_and_skips_passports() -> None:
 def test_the_built_in_validator_uses_the_standardisers_checksum_flag() -> None:
     frame = pd.DataFrame({"id_no": ["11010119900307451X", "110101199003074514"]})
     flags = pd.DataFrame({"chk_id_no_checksum": [False, True]})
-    assert national_ids(frame, flags, "gb11643").tolist() == [None, "110101199003074514"]
+    found = national_ids(frame, flags, "gb11643")
+    assert pd.isna(found[0]) and found[1] == "110101199003074514"
 
 
 def test_foreign_mobiles_of_any_form_are_one_e164_number_and_cn_mobiles_stay_as_they_are() -> None:
     spanish = pd.Series(["612345678", "+34612345678", "0034612345678", "12345", None])
     assert valid_mobiles(spanish, "ES").tolist() == ["+34612345678"] * 3 + [None, None]
-    chinese = pd.Series(["13812345678", "12812345678", None])
-    assert valid_mobiles(chinese, "CN").tolist() == ["13812345678", None, None]
+    chinese = valid_mobiles(pd.Series(["13812345678", "12812345678", None]), "CN")
+    assert chinese[0] == "13812345678" and chinese[1:].isna().all()
 
 
 def test_name_and_birth_date_compare_case_folded_names_on_the_day() -> None:
