@@ -4,6 +4,7 @@ holds, and failures are named by the extract's own columns (the reference column
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -40,8 +41,10 @@ def _count(ctx: Context, model: type) -> int:
 
 @pytest.mark.slow
 def test_a_day_whose_transactions_are_all_orphans_is_refused_with_nothing_loaded(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path,
-        use_home: Callable[[pytest.MonkeyPatch, Path, Path], None]) -> None:
+        prefect_api: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_bank: Path,
+        capsys: pytest.CaptureFixture[str], use_home: Callable[[pytest.MonkeyPatch, Path, Path], None]) -> None:
+    """Through ``bank-lifecycle run daily``: exit 1, one line, no traceback."""
+    from flows.cli import main
     from tasks.context import flow_context, reset
 
     landing = tmp_path / "landing"
@@ -50,10 +53,11 @@ def test_a_day_whose_transactions_are_all_orphans_is_refused_with_nothing_loaded
     accounts.write_text(accounts.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")  # none
     use_home(monkeypatch, tmp_path / "home", landing)
     try:
+        assert main(["run", "daily", "--as-of", str(AS_OF), "--no-decide"], io.StringIO()) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        (message,) = [line for line in err.splitlines() if line.startswith("bank-lifecycle: error: ")]
         ctx = flow_context()
-        with pytest.raises(QualityGateError) as err:
-            run_day(ctx, AS_OF)
-        message = str(err.value)
         assert "source transactions (transactions.csv)" in message and "(100.00%) > error budget 5.00%" in message
         assert "without a loaded owner (owner_known: account_no)" in message and "nothing was loaded" in message
         for model in (Customer, SourceLink, Account, Transaction, BalanceSnapshot):  # customers were fine: not loaded
