@@ -104,6 +104,11 @@ def _fact_problems(spec: SourceSpec, table: Table, config: SourcesConfig) -> lis
                 f"sources.{spec.name}.columns: the store's {table.name}.{column.name} is NOT NULL, and no column "
                 f"is mapped to {column.name}; add 'SOURCE_COLUMN: {{to: {column.name}, required: true, ...}}'"
                 + (f" or 'defaults: {{{column.name}: {_example(column)}}}'" if column.name not in spec.key else ""))
+    card_ref = table.c.get("card_ref")
+    if card_ref is not None and not card_ref.nullable and "card_no" not in mapped:
+        problems.append(f"sources.{spec.name}.columns: the store's {table.name}.card_ref is NOT NULL, the blind "
+                        "index of the card number, and no column is mapped to card_no; add "
+                        "'CARD_COLUMN: {to: card_no, type: string, required: true, pii: true}'")
     if "customer_id" in table.c:
         problems += _owner_problems(spec, config)
     return problems + _default_problems(spec, table)

@@ -117,3 +117,14 @@ def test_a_default_stands_in_for_a_missing_not_null_column_if_it_fits_its_type()
                         "one of the two",
                         "sources.accounts.defaults.customer_id: accounts has no column customer_id a source "
                         "provides; remove it"]
+
+
+def test_card_spending_needs_its_card_number_whatever_names_its_owner() -> None:
+    raw = _raw(DEFAULT_SOURCES_FILE)
+    spending = raw["sources"]["card_transactions"]
+    del spending["columns"]["CARD_NO"]
+    spending["columns"]["CUST"] = {"to": "owner_key", "type": "string"}
+    spending["owners"] = ["card_customers"]
+    (problem,) = _problems(raw)
+    assert problem.startswith("sources.card_transactions.columns: the store's card_transactions.card_ref is NOT "
+                              "NULL") and "{to: card_no" in problem
