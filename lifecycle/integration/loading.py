@@ -99,6 +99,7 @@ class LoadResult:
     customers: dict[str, object]  # records, new and updated customers, conflicts, seconds per step
     facts: dict[str, int]  # rows loaded per fact source
     files: dict[str, FileCounts] = field(default_factory=dict)  # per source, as recorded
+    orphaned: dict[str, int] = field(default_factory=dict)  # per fact source: its file's rows without an owner
 
 
 def fact_order(staged: list[StagedSource]) -> list[StagedSource]:
@@ -217,7 +218,7 @@ def load_day(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource],
     except _OrphansOverBudget as refusal:  # the day's transaction is rolled back: nothing of it is loaded
         step("record-refusal", record_refusal, ctx, plan, staged, refusal.verdict, orphans)
         raise QualityGateError(refusal.verdict.message) from None
-    return LoadResult(customers, facts, files)
+    return LoadResult(customers, facts, files, orphaned)
 
 
 def committed_load(ctx: IntegrationContext, plan: RunPlan) -> LoadResult | None:
@@ -232,7 +233,9 @@ def committed_load(ctx: IntegrationContext, plan: RunPlan) -> LoadResult | None:
     loaded = dict((run.summary or {}).get("loaded", {}))
     customers = loaded.pop("customers", {})
     facts = {str(k): int(v) for k, v in loaded.items() if isinstance(v, int) and not isinstance(v, bool)}
-    return LoadResult(customers if isinstance(customers, dict) else {}, facts, files)
+    orphaned = {str(name): int(counts["rows_orphaned"]) for name, counts in
+                (run.summary or {}).get("sources", {}).items() if counts.get("rows_orphaned")}
+    return LoadResult(customers if isinstance(customers, dict) else {}, facts, files, orphaned)
 
 
 def load_customers(ctx: IntegrationContext, conn: Connection, plan: RunPlan, parties: list[StagedSource],

@@ -81,6 +81,9 @@ def test_a_day_whose_transactions_are_all_orphans_is_refused_with_nothing_loaded
         shown = {s.source: s for s in report.sources}["transactions"]
         assert shown.rows_quarantined == transactions.rows_read and shown.over_budget
         assert shown.failures[0].rule == "owner_known" and shown.failures[0].columns == ("account_no",)
+        with ctx.engine.connect() as conn:  # every source's quarantined count is what the quarantine holds
+            held = dict(conn.execute(select(QuarantinedRow.source, func.count()).group_by(QuarantinedRow.source)).all())
+        assert {s.source: s.rows_quarantined for s in report.sources if s.rows_quarantined} == held
     finally:
         reset()
 
@@ -119,6 +122,7 @@ def test_orphans_within_the_budget_load_the_rest_and_are_counted_under_the_sourc
     ctx = _context(config, 0.5, tmp_path)
     result = run_day(ctx, AS_OF)
     assert result.status == "succeeded" and _count(ctx, Transaction) == 3
+    assert result.summary["sources"]["transactions"]["rows_orphaned"] == 1  # type: ignore[index]
     with ctx.engine.connect() as conn:
         report = run_report(conn, result.run_id, ctx.sources)
         (failures,) = conn.execute(select(QuarantinedRow.failures).where(
