@@ -215,8 +215,8 @@ def add_record_keys(records: pd.DataFrame, flags: pd.DataFrame, identity: Identi
     if "name_birth_date_bidx" in wanted:
         records["name_birth_date_bidx"] = blind_index_series(
             keyring, "name_birth_date", name_birth_dates(name, _column(records, "birth_date")))
-    for key in wanted - set(records.columns):  # a source without the key's column (uscc) matches by the others
-        records[key] = None
+    for absent in wanted - set(records.columns):  # a source without the key's column (uscc): the others match
+        records[absent] = None
 
 
 def golden_keys(wide: pd.DataFrame, identity: IdentityRules, keyring: Keyring) -> dict[str, pd.Series]:
