@@ -25,7 +25,9 @@ def _print(out: TextIO, name: str, result: object) -> int:
 
 def _daily(args: argparse.Namespace, out: TextIO) -> int:
     from flows.daily import daily_lifecycle
+    from tasks.context import flow_context
 
+    flow_context()  # settings, stores and the sources configuration checked before the flow starts (exit 1)
     return _print(out, "daily-lifecycle", daily_lifecycle(as_of=args.as_of, sources=args.source or None,
                                                           decide=not args.no_decide))
 

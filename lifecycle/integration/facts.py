@@ -60,6 +60,25 @@ ENTITY_ORDER = ("relationship_manager", "account", "account_holder", "card", "ba
                 "card_transaction", "loan", "digital_event", "feedback", "interaction", "extra_fact")
 OWNER_RULE = "owner_known"
 REFUSED_COLUMNS = (ROW_ID, "rule", "expectation", "column")
+# How a fact row without an owner_key finds its customer: the canonical column it refers
+# by, and the entity that column names (whose rows carry the customer).
+OWNER_REFERENCES: dict[str, tuple[str, str]] = {
+    "balance": ("account_no", "account"),
+    "transaction": ("account_no", "account"),
+    "card_transaction": ("card_no", "card"),
+}
+
+
+def owner_reference(spec: SourceSpec) -> str | None:
+    """The canonical column through which ``spec``'s rows name their customer, or None
+    (a source whose rows have no customer, like the RMs)."""
+    mapped = {c.to for c in spec.mapped_columns.values()}
+    if "owner_key" in mapped:
+        return "owner_key"
+    if spec.entity == "extra_fact" and "account_no" in mapped:
+        return "account_no"
+    reference = OWNER_REFERENCES.get(spec.entity)
+    return reference[0] if reference else None
 
 
 @dataclass
@@ -145,11 +164,12 @@ def _owner_ids(spec: SourceSpec, frame: pd.DataFrame, owners: OwnerIndex) -> pd.
     if spec.entity == "account_holder":
         customer = frame["owner_key"].map(owners.by_source_key(spec.owners))
         return customer.where(frame["account_no"].isin(owners.by_account().index))
-    if "owner_key" in frame:
+    reference = owner_reference(spec)
+    if reference == "owner_key":
         return frame["owner_key"].map(owners.by_source_key(spec.owners))
-    if spec.entity in ("balance", "transaction", "extra_fact") and "account_no" in frame:
+    if reference == "account_no":
         return frame["account_no"].map(owners.by_account())
-    if spec.entity == "card_transaction":
+    if reference == "card_no":  # staged as its blind index (the number is PII)
         return frame["card_ref"].map(owners.by_card())
     return None
 
@@ -241,7 +261,7 @@ def load_fact_chunk(conn: Connection, spec: SourceSpec, frame: pd.DataFrame, fil
     refused = [pd.DataFrame({c: pd.Series(dtype="int64" if c == ROW_ID else object) for c in REFUSED_COLUMNS})]
     if customer_id is not None:
         known = customer_id.notna()
-        owner_column = "owner_key" if "owner_key" in frame else spec.canonical_key[0]
+        owner_column = owner_reference(spec) or spec.canonical_key[0]  # the column naming the owner
         refused.append(_refusals(frame[~known], OWNER_RULE, OWNER_RULE, owner_column))
         frame = frame[known].assign(customer_id=customer_id[known].astype("int64"))
     if spec.entity == "interaction" and len(frame):

@@ -27,15 +27,24 @@ quarantine for the stewards, and the run as failed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from lifecycle.errors import LifecycleError
 from lifecycle.integration import bookkeeping, quarantine
-from lifecycle.integration.facts import ENTITY_ORDER, ENTITY_TABLES, LinkRows, OwnerIndex, load_fact_chunk
+from lifecycle.integration.facts import (
+    ENTITY_ORDER,
+    ENTITY_TABLES,
+    OWNER_RULE,
+    LinkRows,
+    OwnerIndex,
+    load_fact_chunk,
+)
 from lifecycle.integration.parties import PartyBatch, load_parties
-from lifecycle.integration.planning import GateVerdict, RunPlan
+from lifecycle.integration.planning import GateVerdict, QualityGateError, RunPlan, judge
 from lifecycle.integration.ports import IntegrationContext
 from lifecycle.integration.read import ROW_ID
 from lifecycle.integration.stage import StagedSource
@@ -56,10 +65,33 @@ PARTY_TABLES = (Customer, SourceLink, Card, IdentityConflict)
 
 
 @dataclass(frozen=True)
+class Orphans:
+    """A fact source's rows whose owner was not loaded (staged: canonical columns) and their failures."""
+
+    rows: pd.DataFrame
+    failures: pd.DataFrame
+
+    @property
+    def in_file(self) -> int:
+        """Of them, the file's own rows (released rows were counted when first rejected)."""
+        return int((self.rows[ROW_ID] >= 1).sum())
+
+
+@dataclass(frozen=True)
 class FileCounts:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    orphans: Orphans | None = field(default=None, compare=False, repr=False)  # load_facts' only
+
+
+class _OrphansOverBudget(LifecycleError):
+    """Raised inside the day's transaction to roll it back: rows without a loaded owner put a
+    source over its error budget."""
+
+    def __init__(self, verdict: GateVerdict) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
 
 
 @dataclass(frozen=True)
@@ -67,6 +99,7 @@ class LoadResult:
     customers: dict[str, object]  # records, new and updated customers, conflicts, seconds per step
     facts: dict[str, int]  # rows loaded per fact source
     files: dict[str, FileCounts] = field(default_factory=dict)  # per source, as recorded
+    orphaned: dict[str, int] = field(default_factory=dict)  # per fact source: its file's rows without an owner
 
 
 def fact_order(staged: list[StagedSource]) -> list[StagedSource]:
@@ -76,14 +109,18 @@ def fact_order(staged: list[StagedSource]) -> list[StagedSource]:
 
 
 def summary(plan: RunPlan, staged: list[StagedSource], status: RunStatus,
-            loaded: dict[str, object] | None = None) -> dict[str, object]:
-    """The run's summary as stored with it and returned by the flow."""
+            loaded: dict[str, object] | None = None, orphaned: Mapping[str, int] | None = None) -> dict[str, object]:
+    """The run's summary as stored with it and returned by the flow; ``orphaned``: per fact
+    source, its file's rows whose owner was not loaded (counted against its error budget)."""
+    orphaned = orphaned or {}
     return {"run_id": plan.run_id, "as_of": plan.as_of.isoformat(), "status": str(status),
             "unchanged_sources": list(plan.unchanged),
             "sources": {s.spec.name: {"rows_read": s.rows_read, "rows_failed": s.rows_failed,
                                       "rows_released": s.rows_released, "rows_failed_again": s.rows_failed_again,
                                       **({"rows_filtered": s.rows_filtered} if s.rows_filtered else {}),
                                       **({"rows_superseded": s.rows_superseded} if s.rows_superseded else {}),
+                                      **({"rows_orphaned": orphaned[s.spec.name]} if orphaned.get(s.spec.name)
+                                         else {}),
                                       **({"absent_columns": list(s.file.absent)} if s.file.absent else {})}
                         for s in staged},
             "loaded": loaded or {}}
@@ -108,17 +145,28 @@ def register_files(ctx: IntegrationContext, conn: Connection, plan: RunPlan,
     return {s.spec.name: _register(conn, ctx, plan, s, FileStatus.LOADED) for s in staged}
 
 
-def record_refusal(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource], verdict: GateVerdict) -> None:
-    """The gate refused the run: keep its rejected rows and mark its files refused, in one
-    transaction; nothing of it is loaded."""
+def record_refusal(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource], verdict: GateVerdict,
+                   orphans: Mapping[str, Orphans] | None = None) -> None:
+    """The gate refused the run: keep its rejected rows (and ``orphans``, the rows whose owner
+    was not loaded, when the load found them) and mark its files refused, in one transaction;
+    nothing of it is loaded."""
+    orphans = orphans or {}
     with ctx.engine.begin() as conn:
         if bookkeeping.run_status(conn, plan.run_id) == RunStatus.FAILED:  # an earlier attempt committed it
             return
         for s in staged:
             file_id = _register(conn, ctx, plan, s, FileStatus.REFUSED)
+            quarantined = s.rows_failed
+            if s.spec.name in orphans:
+                o = orphans[s.spec.name]
+                quarantined += quarantine.write_quarantine(conn, ctx.keystore, ctx.keyring, plan.run_id, s.spec,
+                                                           str(s.file.path), o.rows, o.failures, ctx.clock.now(),
+                                                           s.origin)
             bookkeeping.complete_counts(conn, file_id, rows_read=s.rows_read, rows_loaded=0,
-                                        rows_quarantined=s.rows_failed)
-        bookkeeping.finish_run(conn, plan.run_id, RunStatus.FAILED, summary(plan, staged, RunStatus.FAILED),
+                                        rows_quarantined=quarantined)
+        orphaned = {name: o.in_file for name, o in orphans.items()}
+        bookkeeping.finish_run(conn, plan.run_id, RunStatus.FAILED,
+                               summary(plan, staged, RunStatus.FAILED, orphaned=orphaned),
                                ctx.clock.now(), verdict.message)
 
 
@@ -142,27 +190,39 @@ def load_day(ctx: IntegrationContext, plan: RunPlan, staged: list[StagedSource],
     if done is not None:  # committed by an attempt whose end was lost (connection dropped): do not load twice
         return done
     relaxed = set_based_foreign_keys(ctx.engine, max((s.rows_read for s in staged), default=0))
-    with write_transaction(ctx.engine, row_foreign_keys=not relaxed) as conn:
-        file_ids = step("register-files", register_files, ctx, conn, plan, staged)
-        parties = [s for s in staged if s.is_party]
-        customers = step("load-customers", load_customers, ctx, conn, plan, parties, file_ids, relaxed) \
-            if parties else {}
-        files = {s.spec.name: FileCounts(s.rows_read, s.rows_read - s.rows_skipped - s.rows_failed, s.rows_failed)
-                 for s in parties}
-        facts: dict[str, int] = {}
-        by_name = {s.spec.name: s for s in staged}
-        for s in fact_order(staged):
-            links = _link_rows(ctx, s, by_name)
-            files[s.spec.name] = step(f"load-facts:{s.spec.name}", load_facts, ctx, conn, plan, s,
-                                      file_ids[s.spec.name], relaxed, links)
-            facts[s.spec.name] = files[s.spec.name].rows_loaded
-        history = step("record-history", record_history, conn, plan.as_of)
-        loaded: dict[str, object] = {"customers": {k: v for k, v in customers.items() if k != "seconds"}, **facts,
-                                     "history_versions": history if history is not None else "not recorded: "
-                                     "a later day is already recorded"}
-        bookkeeping.finish_run(conn, plan.run_id, RunStatus.SUCCEEDED,
-                               summary(plan, staged, RunStatus.SUCCEEDED, loaded), ctx.clock.now())
-    return LoadResult(customers, facts, files)
+    orphans: dict[str, Orphans] = {}
+    try:
+        with write_transaction(ctx.engine, row_foreign_keys=not relaxed) as conn:
+            file_ids = step("register-files", register_files, ctx, conn, plan, staged)
+            parties = [s for s in staged if s.is_party]
+            customers = step("load-customers", load_customers, ctx, conn, plan, parties, file_ids, relaxed) \
+                if parties else {}
+            files = {s.spec.name: FileCounts(s.rows_read, s.rows_read - s.rows_skipped - s.rows_failed,
+                                             s.rows_failed) for s in parties}
+            facts: dict[str, int] = {}
+            by_name = {s.spec.name: s for s in staged}
+            for s in fact_order(staged):
+                links = _link_rows(ctx, s, by_name)
+                counts = step(f"load-facts:{s.spec.name}", load_facts, ctx, conn, plan, s, file_ids[s.spec.name],
+                              relaxed, links)
+                files[s.spec.name] = FileCounts(counts.rows_read, counts.rows_loaded, counts.rows_quarantined)
+                if counts.orphans is not None:
+                    orphans[s.spec.name] = counts.orphans
+                facts[s.spec.name] = counts.rows_loaded
+            orphaned = {name: o.in_file for name, o in orphans.items()}
+            verdict = judge(staged, orphaned)
+            if verdict.refused:  # rows without a loaded owner put a source over its budget
+                raise _OrphansOverBudget(verdict)
+            history = step("record-history", record_history, conn, plan.as_of)
+            loaded: dict[str, object] = {"customers": {k: v for k, v in customers.items() if k != "seconds"},
+                                         **facts, "history_versions": history if history is not None
+                                         else "not recorded: a later day is already recorded"}
+            bookkeeping.finish_run(conn, plan.run_id, RunStatus.SUCCEEDED,
+                                   summary(plan, staged, RunStatus.SUCCEEDED, loaded, orphaned), ctx.clock.now())
+    except _OrphansOverBudget as refusal:  # the day's transaction is rolled back: nothing of it is loaded
+        step("record-refusal", record_refusal, ctx, plan, staged, refusal.verdict, orphans)
+        raise QualityGateError(refusal.verdict.message) from None
+    return LoadResult(customers, facts, files, orphaned)
 
 
 def committed_load(ctx: IntegrationContext, plan: RunPlan) -> LoadResult | None:
@@ -177,7 +237,9 @@ def committed_load(ctx: IntegrationContext, plan: RunPlan) -> LoadResult | None:
     loaded = dict((run.summary or {}).get("loaded", {}))
     customers = loaded.pop("customers", {})
     facts = {str(k): int(v) for k, v in loaded.items() if isinstance(v, int) and not isinstance(v, bool)}
-    return LoadResult(customers if isinstance(customers, dict) else {}, facts, files)
+    orphaned = {str(name): int(counts["rows_orphaned"]) for name, counts in
+                (run.summary or {}).get("sources", {}).items() if counts.get("rows_orphaned")}
+    return LoadResult(customers if isinstance(customers, dict) else {}, facts, files, orphaned)
 
 
 def load_customers(ctx: IntegrationContext, conn: Connection, plan: RunPlan, parties: list[StagedSource],
@@ -233,13 +295,17 @@ def load_facts(ctx: IntegrationContext, conn: Connection, plan: RunPlan, s: Stag
     if foreign_keys is not None:
         foreign_keys.verify(conn)
     quarantined = s.rows_failed
+    found: Orphans | None = None
     if refused_rows:
         rows = pd.concat(refused_rows, ignore_index=True)
         failures = pd.concat(refusals, ignore_index=True)
+        orphaned = failures[failures["rule"] == OWNER_RULE]
+        if len(orphaned):
+            found = Orphans(rows[rows[ROW_ID].isin(orphaned[ROW_ID])], orphaned)
         quarantined += quarantine.write_quarantine(conn, ctx.keystore, ctx.keyring, plan.run_id, s.spec,
                                                    str(s.file.path), rows, failures, ctx.clock.now(), s.origin)
     earlier = bookkeeping.complete_file(conn, file_id, table, rows_read=s.rows_read, rows_loaded=loaded,
                                         rows_quarantined=quarantined)
     quarantine.supersede(conn, s.spec.name, earlier)
     quarantine.mark_reprocessed(conn, s.released_ids, s.superseded_ids, plan.run_id)
-    return FileCounts(s.rows_read, loaded, quarantined)
+    return FileCounts(s.rows_read, loaded, quarantined, found)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, insert, select
 from lifecycle.integration import survivorship
 from lifecycle.integration.extras import store_extra_attributes
 from lifecycle.integration.identity import ExistingIdentities, Resolution, resolve
+from lifecycle.integration.identity_keys import add_record_keys, golden_keys
 from lifecycle.integration.sources import ColumnSpec, IdentityRules, SourceSpec
 from lifecycle.privacy import masking
 from lifecycle.privacy.blind_index import blind_index_series
@@ -59,21 +60,13 @@ class PartyLoadResult:
     timings: dict[str, float]  # seconds per step: resolve, survive, protect, load
 
 
-def _records(batches: list[PartyBatch], keyring: Keyring) -> pd.DataFrame:
+def _records(batches: list[PartyBatch], keyring: Keyring, identity: IdentityRules) -> pd.DataFrame:
     frames = []
     for b in batches:
         f = b.frame.drop(columns=[c for c in b.frame.columns if c.startswith("chk_")]).copy()
         f["source"], f["system"], f["trust"], f["file_id"] = b.spec.name, b.spec.system, b.spec.trust, b.file_id
         f["entity"] = b.spec.entity
-        valid_id = b.frame.get("chk_id_no_checksum", pd.Series(None, index=f.index)).eq(True)
-        f["id_no_bidx"] = blind_index_series(keyring, "id_no", f.get("id_no", pd.Series(None, index=f.index))
-                                             .where(valid_id, None))
-        mobile = f.get("mobile", pd.Series(None, index=f.index))
-        mobile_ok = mobile.astype("string").str.fullmatch(r"1[3-9]\d{9}").fillna(False).astype(bool)
-        f["mobile_bidx"] = blind_index_series(keyring, "mobile", mobile.where(mobile_ok, None))
-        name_mobile = (f["name"].astype(object) + "|" + mobile.astype(object)).where(
-            mobile_ok & f["name"].notna(), None)
-        f["name_mobile_bidx"] = blind_index_series(keyring, "name_mobile", name_mobile)
+        add_record_keys(f, b.frame, identity, keyring)
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
     if "updated_at" not in out:
@@ -166,7 +159,7 @@ def _fetch(conn: Connection, model: type[Base], ids: np.ndarray, columns: list[s
 
 
 def _golden_rows(winners: pd.DataFrame, current: pd.DataFrame, deks: dict[int, bytes],
-                 keyring: Keyring) -> pd.DataFrame:
+                 keyring: Keyring, identity: IdentityRules) -> pd.DataFrame:
     """Current golden rows with the winning attributes applied (encrypted, masked, indexed)."""
     rows = current.set_index("customer_id")
     if winners.empty:  # nothing in this batch beats what the store holds
@@ -181,7 +174,7 @@ def _golden_rows(winners: pd.DataFrame, current: pd.DataFrame, deks: dict[int, b
             rows.loc[ids, f"{attr}_enc"] = pd.Series(enc, index=ids, dtype=object)
         elif attr in CLEAR_ATTRIBUTES:
             rows.loc[ids, attr] = values
-    _derived(rows, wide, keyring)
+    _derived(rows, wide, keyring, identity)
     prov = survivorship.provenance_by_customer(winners)
     stored = rows.loc[prov.index, "provenance"]
     rows.loc[prov.index, "provenance"] = [
@@ -189,8 +182,9 @@ def _golden_rows(winners: pd.DataFrame, current: pd.DataFrame, deks: dict[int, b
     return rows.reset_index()
 
 
-def _derived(rows: pd.DataFrame, wide: pd.DataFrame, keyring: Keyring) -> None:
-    """Masks, blind indexes and birth year from the plaintext winners of this batch."""
+def _derived(rows: pd.DataFrame, wide: pd.DataFrame, keyring: Keyring, identity: IdentityRules) -> None:
+    """Masks, blind indexes (those of the configured identity rules too) and birth year from
+    the plaintext winners of this batch."""
     def col(name: str) -> pd.Series:
         return wide[name] if name in wide else pd.Series(None, index=wide.index, dtype=object)
 
@@ -207,6 +201,7 @@ def _derived(rows: pd.DataFrame, wide: pd.DataFrame, keyring: Keyring) -> None:
             keyring, "name_mobile", (name.astype(object) + "|" + mobile.astype(object)).where(
                 name.notna() & mobile.notna(), None)),
         "birth_year": pd.to_numeric(col("birth_date").astype("string").str.slice(0, 4), errors="coerce"),
+        **golden_keys(wide, identity, keyring),
     }
     for column, values in updates.items():
         present = values.dropna()
@@ -223,7 +218,7 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
         return nothing
     clock = Stopwatch()
     with clock("resolve"):
-        records = _records(batches, keyring)
+        records = _records(batches, keyring, identity)
     next_id = int(conn.execute(select(func.coalesce(func.max(Customer.customer_id), 0))).scalar_one()) + 1
     assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]] = []
     plans: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -246,12 +241,13 @@ def load_parties(conn: Connection, keystore: KeyStore, keyring: Keyring, batches
     if not assigned:  # every row of the customer sources was quarantined
         return nothing
     extras = {b.spec.name: b.spec.extra_columns for b in batches}
-    return _apply(conn, keystore, keyring, assigned, run_id, now, clock, extras)
+    return _apply(conn, keystore, keyring, assigned, run_id, now, clock, extras, identity)
 
 
 def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
            assigned: list[tuple[pd.DataFrame, tuple[str, ...], Resolution]], run_id: str,
-           now: datetime, clock: Stopwatch, extras: dict[str, dict[str, ColumnSpec]]) -> PartyLoadResult:
+           now: datetime, clock: Stopwatch, extras: dict[str, dict[str, ColumnSpec]],
+           identity: IdentityRules) -> PartyLoadResult:
     """Survive, protect and store the resolved records, :data:`PARTY_CHUNK` customers at a time.
 
     Identity needs every record at once; everything after it is per customer, so it
@@ -273,7 +269,7 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
             part_ids = ids[number * PARTY_CHUNK:(number + 1) * PARTY_CHUNK]
             n_changed, n_conflicts = _apply_slice(conn, keystore, keyring, part, part_ids,
                                                   new_ids.intersection(part_ids.tolist()), run_id, now, clock,
-                                                  extras)
+                                                  extras, identity)
             changed += n_changed
             conflicts += n_conflicts
     return PartyLoadResult(len(all_records), len(new_ids), changed - len(new_ids),
@@ -283,7 +279,7 @@ def _apply(conn: Connection, keystore: KeyStore, keyring: Keyring,
 def _apply_slice(conn: Connection, keystore: KeyStore, keyring: Keyring,
                  part: list[tuple[pd.DataFrame, tuple[str, ...]]], ids: np.ndarray, new_ids: set[int],
                  run_id: str, now: datetime, clock: Stopwatch,
-                 extras: dict[str, dict[str, ColumnSpec]]) -> tuple[int, int]:
+                 extras: dict[str, dict[str, ColumnSpec]], identity: IdentityRules) -> tuple[int, int]:
     """One slice of customers (``ids``, with their records in ``part``); returns
     (golden rows written, identity conflicts)."""
     records = pd.concat([g for g, _ in part], ignore_index=True)
@@ -312,7 +308,7 @@ def _apply_slice(conn: Connection, keystore: KeyStore, keyring: Keyring,
     with clock("protect"):  # keys first, committed in the key store: see lifecycle.store.keystore
         deks = keystore.customer_data_keys(keyring, np.unique(won["customer_id"].to_numpy(dtype=np.int64)).tolist(),
                                            now)
-        rows = _golden_rows(won, current, deks, keyring)
+        rows = _golden_rows(won, current, deks, keyring, identity)
     rows["updated_run_id"] = run_id
     latest = records.groupby("customer_id")["updated_at"].max()
     rows["source_updated_at"] = rows["customer_id"].map(latest)

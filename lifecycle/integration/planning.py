@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,10 +18,11 @@ from lifecycle.errors import ConfigError, LifecycleError, SourceError
 from lifecycle.integration import bookkeeping, quarantine
 from lifecycle.integration.control import check_stable, check_unchanged, check_volume
 from lifecycle.integration.extract_sql import extract_sql
+from lifecycle.integration.facts import OWNER_RULE, owner_reference
 from lifecycle.integration.ports import IntegrationContext
 from lifecycle.integration.prepare import references_of
 from lifecycle.integration.read import LandingFile, inspect_file, locate
-from lifecycle.integration.stage import StagedSource, stage_source
+from lifecycle.integration.stage import StagedSource, budget_rate, stage_source
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +139,29 @@ def stage(ctx: IntegrationContext, plan: RunPlan, source: str) -> StagedSource:
 REFUSAL_PREFIX = "quality gate refused"  # how a refusal's message begins (the run report tells refusals by it)
 
 
-def judge(staged: list[StagedSource]) -> GateVerdict:
-    """The quality gate's verdict: the run is refused if any source is over its error budget."""
-    over = [s for s in staged if s.over_budget]
+def judge(staged: list[StagedSource], orphaned: Mapping[str, int] | None = None) -> GateVerdict:
+    """The quality gate's verdict: the run is refused if any source is over its error budget.
+
+    ``orphaned`` (known once the day's load has run, inside its transaction): per fact source,
+    its file's rows whose owner was not loaded; they count against the budget like rows the
+    checks rejected."""
+    orphaned = orphaned or {}
+    rates = {s.spec.name: budget_rate(s.rows_read - s.rows_skipped, s.rows_failed + orphaned.get(s.spec.name, 0),
+                                      s.rows_released,
+                                      s.rows_failed_again) for s in staged}
+    over = [s for s in staged if rates[s.spec.name] > s.spec.error_budget]
     if not over:
         return GateVerdict((), None)
-    detail = "; ".join(
-        f"source {s.spec.name} ({s.file.path.name}): {s.rows_failed - s.rows_failed_again} of "
-        f"{s.rows_read - s.rows_released - s.rows_skipped} rows failed "
-        f"({s.error_rate:.2%}) > error budget {s.spec.error_budget:.2%}" for s in over)
+
+    def failed(s: StagedSource) -> str:
+        text = (f"{s.rows_failed - s.rows_failed_again + orphaned.get(s.spec.name, 0)} of "
+                f"{s.rows_read - s.rows_released - s.rows_skipped} rows failed ({rates[s.spec.name]:.2%}) > "
+                f"error budget {s.spec.error_budget:.2%}")
+        if orphaned.get(s.spec.name):
+            reference = owner_reference(s.spec) or "owner"
+            text += (f", {orphaned[s.spec.name]} of them without a loaded owner ({OWNER_RULE}: "
+                     f"{s.spec.source_column(reference)})")
+        return text
+
+    detail = "; ".join(f"source {s.spec.name} ({s.file.path.name}): {failed(s)}" for s in over)
     return GateVerdict(tuple(s.spec.name for s in over), f"{REFUSAL_PREFIX} the run, nothing was loaded: {detail}")

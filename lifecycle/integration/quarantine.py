@@ -114,8 +114,8 @@ def list_rows(conn: Connection, keystore: KeyStore, keyring: Keyring, sources: S
         return frame.drop(columns=["raw_enc"])
     payloads = decrypt_payloads(frame, keystore, keyring, datetime.now())
     frame["row"] = [_mask(sources[s], p) for s, p in zip(frame["source"], payloads, strict=True)]
-    frame["rules"] = [", ".join(sorted({f"{f['rule']}({derived_base_column(f['column']) or f['column']})" for f in fs}))
-                      for fs in frame["failures"]]
+    frame["rules"] = [", ".join(sorted({_reason(sources[s], f) for f in fs}))
+                      for s, fs in zip(frame["source"], frame["failures"], strict=True)]
     return frame.drop(columns=["raw_enc", "failures"])
 
 
@@ -199,7 +199,7 @@ def write_quarantine(conn: Connection, keystore: KeyStore, keyring: Keyring, run
     if failures.empty:
         return 0
     raw = raw_rows.set_index(ROW_ID)
-    reasons = failure_lists(failures)
+    reasons = failure_lists(failures, spec)
     reasons = reasons[reasons.index.isin(raw.index)]
     rows = raw.loc[reasons.index]
     dek = keystore.quarantine_key(keyring, run_id, now)
@@ -225,14 +225,30 @@ def write_quarantine(conn: Connection, keystore: KeyStore, keyring: Keyring, run
     return len(records)
 
 
-def failure_lists(failures: pd.DataFrame) -> pd.Series:
-    """row_id -> [{"rule", "expectation", "column"}, …] without repeats (vectorised)."""
+def _reason(spec: SourceSpec, failure: dict[str, str]) -> str:
+    """``rule(SOURCE_COLUMN)``; rows quarantined before reasons named the source column are named now."""
+    return f"{failure['rule']}({failure.get('source_column') or steward_column(spec, failure['column'])})"
+
+
+def steward_column(spec: SourceSpec, column: str) -> str:
+    """A failure's column as the extract names it (``BIRTH_DT`` for ``chk_date_valid__birth_date``);
+    several columns stay comma-separated; a column the extract does not have keeps its name."""
+    return ",".join(spec.source_column(derived_base_column(part) or part) for part in str(column).split(","))
+
+
+def failure_lists(failures: pd.DataFrame, spec: SourceSpec | None = None) -> pd.Series:
+    """row_id -> [{"rule", "expectation", "column", "source_column"}, …] without repeats (vectorised):
+    ``column`` is the canonical or check column, ``source_column`` (with ``spec``) the extract's."""
     unique = failures[[ROW_ID, "rule", "expectation", "column"]].drop_duplicates().sort_values(ROW_ID, kind="stable")
+    shown = {c: steward_column(spec, c) for c in unique["column"].unique()} if spec is not None else {}
     out: dict[int, list[dict[str, str]]] = {}
     for row_id, rule, expectation, column in zip(unique[ROW_ID].tolist(), unique["rule"].tolist(),
                                                  unique["expectation"].tolist(), unique["column"].tolist(),
                                                  strict=True):
-        out.setdefault(int(row_id), []).append({"rule": rule, "expectation": expectation, "column": column})
+        reason = {"rule": rule, "expectation": expectation, "column": column}
+        if spec is not None:
+            reason["source_column"] = shown[column]
+        out.setdefault(int(row_id), []).append(reason)
     return pd.Series(out, dtype=object)
 
 

@@ -62,10 +62,13 @@ class SourceReport:
     error_budget: float | None = None
     rows_released: int = 0  # of rows_read: rows a steward released, fed again
     rows_failed_again: int = 0  # of rows_failed_checks: released rows that failed again (not counted)
+    rows_orphaned: int = 0  # the file's rows whose owner was not loaded: counted against the budget too
+    rows_skipped: int = 0  # rows a filter left out or a later row of their key replaced: not in the budget's base
 
     @property
     def error_rate(self) -> float:
-        return budget_rate(self.rows_read, self.rows_failed_checks, self.rows_released, self.rows_failed_again)
+        return budget_rate(self.rows_read - self.rows_skipped, self.rows_failed_checks + self.rows_orphaned,
+                           self.rows_released, self.rows_failed_again)
 
     @property
     def over_budget(self) -> bool:
@@ -134,7 +137,8 @@ def run_report(conn: Connection, run_id: str, config: SourcesConfig | None = Non
         f = files.get(name)
         counted = staged.get(name, {})
         gate = (int(counted.get("rows_failed", 0)), budgets.get(name), int(counted.get("rows_released", 0)),
-                int(counted.get("rows_failed_again", 0)))
+                int(counted.get("rows_failed_again", 0)), int(counted.get("rows_orphaned", 0)),
+                int(counted.get("rows_filtered", 0)) + int(counted.get("rows_superseded", 0)))
         if f is not None:
             sources.append(SourceReport(name, Path(f.path).name, f.encoding or "", f.rows_read, f.rows_loaded,
                                         f.rows_quarantined, top.get(name, []), *gate))
@@ -188,7 +192,8 @@ def render_markdown(report: RunReport, docs_url: str | None, other_runs: Sequenc
                      f"{r.rows_quarantined:,} | {_budget(r)} | {_rules(r)} |")
     lines += ["", "Quarantined rows include those whose owner was not loaded (`owner_known`) and complaint "
               "status rows whose move the complaint machine refused (`complaint_transition`); the error budget "
-              "is measured on the rows the quality checks rejected.", "", f"The rows themselves: {_finding(report)}"]
+              "is measured on the rows the quality checks rejected and those whose owner was not loaded.", "",
+              f"The rows themselves: {_finding(report)}"]
     if report.absent_columns:
         lines += ["", "Optional columns absent from their file (read as empty): " + "; ".join(
             f"{source}: {', '.join(columns)}" for source, columns in report.absent_columns.items())]

@@ -74,7 +74,8 @@ def run_day(ctx: IntegrationContext, as_of: date, *, only: list[str] | None = No
             flow_run_id: str | None = None, step: Step = direct) -> DayResult:
     """Integrate the landing extracts of ``as_of`` (or of the sources in ``only``).
 
-    Raises :class:`QualityGateError` when a source is over its error budget (nothing
+    Raises :class:`QualityGateError` when a source is over its error budget — rows the
+    checks rejected and, found by the load, rows whose owner was not loaded — (nothing
     loaded; its quarantine and report kept), and any other error after recording the
     run as failed (nothing loaded).
     """
@@ -108,5 +109,5 @@ def run_day(ctx: IntegrationContext, as_of: date, *, only: list[str] | None = No
         remove_staging(ctx, plan.run_id)
     report = step("report", write_report, ctx, plan.run_id)
     return DayResult(plan.run_id, as_of, RunStatus.SUCCEEDED, summary(plan, staged, RunStatus.SUCCEEDED,
-                     {"customers": {k: v for k, v in loaded.customers.items() if k != "seconds"}, **loaded.facts}),
-                     _stats(staged), loaded, report)
+                     {"customers": {k: v for k, v in loaded.customers.items() if k != "seconds"}, **loaded.facts},
+                     loaded.orphaned), _stats(staged), loaded, report)

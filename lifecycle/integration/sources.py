@@ -9,6 +9,7 @@ quality gate and the input-contract document are all driven from it.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from lifecycle.errors import ConfigError
 from lifecycle.integration.expressions import Expression, ExpressionError, compile_expression
+from lifecycle.integration.identity_keys import IdentityRules
 from lifecycle.yamlconfig import load_yaml_model
 
 DEFAULT_SOURCES_FILE = Path(__file__).resolve().parents[1] / "config" / "sources.yaml"
@@ -177,6 +179,8 @@ class SourceSpec(BaseModel):
         default="reject", description="rows sharing a key: all quarantined, or the file's last one wins")
     holders: str | None = Field(default=None, description="account or card: the account_holder source naming "
                                                          "the owner (an account's OWNER, a card's holder row)")
+    defaults: dict[str, date | int | float | str] = Field(
+        default_factory=dict, description="canonical column -> constant, for a column the extract does not have")
 
     @field_validator("key", mode="before")
     @classmethod
@@ -279,26 +283,6 @@ class SourceSpec(BaseModel):
         return {c.to: c for c in self.columns.values() if c.extra}
 
 
-MatchRule = Literal["id_no", "name_mobile", "mobile", "uscc"]
-RULE_KEYS: dict[str, str] = {"id_no": "id_no_bidx", "name_mobile": "name_mobile_bidx", "mobile": "mobile_bidx",
-                             "uscc": "uscc"}
-
-
-class IdentityRules(BaseModel):
-    """Match rules per kind of customer, strongest first: records sharing any of
-    these keys are one customer (id_no: blind-indexed resident ID; name_mobile:
-    name + mobile; mobile alone; uscc: unified social credit code)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    individual: tuple[MatchRule, ...] = Field(default=("id_no", "name_mobile"), min_length=1)
-    corporate: tuple[MatchRule, ...] = Field(default=("uscc",), min_length=1)
-
-    def keys(self, entity: str) -> tuple[str, ...]:
-        """The record columns the rules of ``entity`` match on."""
-        return tuple(RULE_KEYS[r] for r in getattr(self, entity))
-
-
 class SourcesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -348,6 +332,15 @@ class SourcesConfig(BaseModel):
             raise ConfigError(f"unknown source {name!r}; configured: {', '.join(self.sources)}") from None
 
 
-def load_sources(path: Path | str | None = None) -> SourcesConfig:
-    """Read and validate the sources configuration; errors name the file and field."""
-    return load_yaml_model(Path(path) if path else DEFAULT_SOURCES_FILE, SourcesConfig, "sources configuration")
+def load_sources(path: Path | str | None = None, *, loader_check: bool = True) -> SourcesConfig:
+    """Read and validate the sources configuration, then check it against what the loader
+    and the store need (:mod:`lifecycle.integration.config_check`); errors name the file
+    and field, before any row is read. ``loader_check=False`` (a draft under review) checks
+    the entries' shape only."""
+    from lifecycle.integration.config_check import check_sources  # it imports the loader, which imports this
+
+    file = Path(path) if path else DEFAULT_SOURCES_FILE
+    config = load_yaml_model(file, SourcesConfig, "sources configuration")
+    if loader_check:
+        check_sources(config, file)
+    return config

@@ -101,6 +101,7 @@ TEXT_RULES: dict[str, Callable[[pd.Series], pd.Series]] = {
     "rm_name": clean_name,
     "mobile": clean_mobile,
     "id_no": clean_upper,
+    "passport_no": clean_upper,
     "uscc": clean_upper,
     "email": clean_email,
     "card_no": clean_digits_only,
@@ -250,6 +251,9 @@ def standardize(raw: pd.DataFrame, spec: SourceSpec, as_of: date) -> pd.DataFram
             out[name] = per_distinct(values, partial(map_codes, codes=column.codes))
         else:
             out[name] = per_distinct(values, TEXT_RULES.get(name, clean_text))
+    for name, value in spec.defaults.items():  # columns the extract does not have (checked at config load)
+        constant = pd.Timestamp(value) if isinstance(value, date) else value
+        out.setdefault(name, pd.Series([constant] * len(raw), index=raw.index))
     frame = pd.DataFrame(out, index=raw.index)
     _add_derived_checks(frame, as_of)
     return frame

@@ -17,7 +17,8 @@ import pandas as pd
 
 INDIVIDUAL_ATTRIBUTES = ("name", "id_no", "mobile", "email", "address", "birth_date", "gender",
                          "branch_code", "rm_id", "open_date", "marketing_consent", "occupation", "income_band",
-                         "marital_status", "dependants")
+                         "marital_status", "dependants",
+                         "passport_no", "customer_key")  # these two: only their blind indexes are stored
 CORPORATE_ATTRIBUTES = ("name", "uscc", "industry_code", "legal_rep_name", "mobile", "registered_capital",
                         "address", "branch_code", "rm_id", "open_date")
 _OLDEST = pd.Timestamp.min

@@ -50,7 +50,7 @@ def canonical_targets(entity: str) -> set[str] | None:
         "account": _table(Account) | {"owner_key"},
         "balance": _table(BalanceSnapshot),
         "transaction": _table(Transaction),
-        "card_transaction": (_table(CardTransaction) - {"card_ref"}) | {"card_no"},
+        "card_transaction": (_table(CardTransaction) - {"card_ref"}) | {"card_no", "owner_key"},
         "loan": _table(Loan) | {"owner_key"},
         "digital_event": _table(DigitalEvent) | {"owner_key"},
         "feedback": _table(Feedback) | {"owner_key"},

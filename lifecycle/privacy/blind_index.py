@@ -39,7 +39,8 @@ from lifecycle.privacy.keyring import Keyring
 
 __all__ = ["INDEX_HEX_CHARS", "PURPOSES", "blind_index", "blind_index_series"]
 
-PURPOSES: Final = frozenset({"id_no", "mobile", "name", "name_mobile", "card_no", "uscc", "email"})
+PURPOSES: Final = frozenset({"id_no", "mobile", "name", "name_mobile", "card_no", "uscc", "email", "passport",
+                              "customer_key", "name_birth_date"})
 INDEX_BYTES: Final = 16
 INDEX_HEX_CHARS: Final = 2 * INDEX_BYTES
 _INFO_PREFIX = b"lifecycle/blind-index/v1/"

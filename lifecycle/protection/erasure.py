@@ -62,13 +62,14 @@ from lifecycle.store.parties import erased_customer_ids
 CLEARED_COLUMNS = (
     "name_enc", "id_no_enc", "mobile_enc", "email_enc", "address_enc", "birth_date_enc", "legal_rep_name_enc",
     "name_masked", "mobile_masked", "id_no_masked", "id_no_bidx", "mobile_bidx", "name_mobile_bidx", "name_bidx",
-    "gender", "birth_year", "occupation", "income_band", "marital_status", "dependants",
+    "email_bidx", "passport_bidx", "customer_key_bidx", "name_birth_date_bidx", "gender", "birth_year",
+    "occupation", "income_band", "marital_status", "dependants",
 )
 # Survivorship state of the attributes that erasure clears goes too: it would
 # say which source supplied a value that no longer exists.
 ERASED_ATTRIBUTES = frozenset({"name", "id_no", "mobile", "email", "address", "birth_date", "legal_rep_name",
                                "gender", "marketing_consent", "occupation", "income_band", "marital_status",
-                               "dependants"})
+                               "dependants", "passport_no", "customer_key"})
 
 
 @dataclass(frozen=True)

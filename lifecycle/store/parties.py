@@ -42,6 +42,11 @@ class Customer(Base):
     mobile_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
     name_mobile_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
     name_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)  # finds a name inside free text (group names)
+    # Keys of identity rules a bank configures (lifecycle.integration.identity_keys); NULL unless configured.
+    email_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
+    passport_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
+    customer_key_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
+    name_birth_date_bidx: Mapped[str | None] = mapped_column(Bidx, index=True)
     uscc: Mapped[str | None] = mapped_column(String(18), index=True)
     gender: Mapped[str | None] = mapped_column(String(1))
     birth_year: Mapped[int | None]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.errors import ConfigError
+from lifecycle.integration.config_check import config_problems
 from lifecycle.integration.quality.derive import derive_suite, suite_json
 from lifecycle.integration.scaffold.draft import DraftSource, draft_source, render_config
 from lifecycle.integration.scaffold.profile import SAMPLE_ROWS, ExtractProfile, profile_extract
@@ -28,6 +29,7 @@ class ScaffoldResult:
     suite_files: tuple[Path, ...]
     profiles: tuple[ExtractProfile, ...]
     drafts: tuple[DraftSource, ...]
+    before_first_load: tuple[str, ...] = ()  # what the loader needs that the review must add (owners, …)
 
 
 def scaffold(files: list[Path], out: Path, *, force: bool = False, sample_rows: int = SAMPLE_ROWS) -> ScaffoldResult:
@@ -49,14 +51,18 @@ def scaffold(files: list[Path], out: Path, *, force: bool = False, sample_rows: 
     staged = out / ".sources.yaml.draft"
     staged.write_text(text, encoding="utf-8")
     try:
-        config = load_sources(staged)  # the draft must load as it is written
+        config = load_sources(staged, loader_check=False)  # the draft's entries must be valid as written
     finally:
         staged.unlink()
+    to_add = tuple(config_problems(config))  # what only the steward knows (owners, …): named, not guessed
     suites_dir.mkdir(exist_ok=True)
     suite_files = []
     for name in names:
         path = suites_dir / f"{config[name].suite}.json"
         path.write_text(suite_json(derive_suite(config[name])), encoding="utf-8")
         suite_files.append(path)
+    if to_add:
+        text = text.replace("version: 1\n", "".join(f"# REVIEW before the first load: {p}\n" for p in to_add)
+                            + "version: 1\n", 1)
     sources_file.write_text(text, encoding="utf-8")
-    return ScaffoldResult(sources_file, tuple(suite_files), profiles, drafts)
+    return ScaffoldResult(sources_file, tuple(suite_files), profiles, drafts, to_add)
