@@ -34,10 +34,15 @@ from prefect import Task, get_run_logger
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
+from prefect.utilities.callables import get_call_parameters
 
+from lifecycle.bootstrap import Context
 from lifecycle.errors import LifecycleError
+from lifecycle.settings import get_settings
 from lifecycle.steps import detail_of, kind_of
+from tasks.context import ContextRef, reference, resolve
 from tasks.limits import database_writer
+from tasks.runners import partition_runner
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -166,10 +171,24 @@ class PrefectSteps:
 
     def map(self, kind: str, fn: Callable[..., R], items: Sequence[T], label: Callable[[T], str],
             *args: Any) -> list[R]:
-        """``fn(*args, item)`` for every item as concurrent task runs (the flow's task runner decides
-        how: threads by default, Dask workers when configured); results in the items' order."""
-        futures = [self.task(f"{kind}:{label(item)}", fn).submit(*args, item) for item in items]
-        return [future.result() for future in futures]
+        """``fn(*args, item)`` for every item as concurrent task runs; results in the items' order.
+
+        Where they run is configuration (:mod:`tasks.runners`): the flow's threads by default, Dask
+        workers with ``LIFECYCLE_TASK_RUNNER=dask``. Either way a :class:`Context` argument travels
+        as a :class:`ContextRef` (picklable) and each task resolves it where it runs.
+        """
+        contexts = [a for a in args if isinstance(a, Context)]
+        settings = contexts[0].settings if contexts else get_settings()
+        travelling = tuple(reference(a) if isinstance(a, Context) else a for a in args)
+        with partition_runner(settings, kind, len(items)) as runner:
+            futures = []
+            for item in items:
+                task = self.task(f"{kind}:{label(item)}", fn)
+                if runner is None:
+                    futures.append(task.submit(*travelling, item))
+                else:
+                    futures.append(runner.submit(task, get_call_parameters(task.fn, (*travelling, item), {})))
+            return [future.result() for future in futures]
 
     def task(self, name: str, fn: Callable[..., R]) -> Task[..., R]:
         kind = kind_of(name)
@@ -177,6 +196,7 @@ class PrefectSteps:
         hook = self.after.get(kind)
 
         def step(*a: Any, **kw: Any) -> R:
+            a = tuple(resolve(x) if isinstance(x, ContextRef) else x for x in a)
             with database_writer() if policy.writes else nullcontext():
                 result = fn(*a, **kw)
             _log_outcome(kind, result)
