@@ -12,6 +12,7 @@ Asia/Shanghai, the date the landing folder is generated for.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,10 @@ def _final_task_runs(server: PrefectServer, run_id: UUID) -> list[TaskRun]:
 def test_the_daily_deployment_runs_from_prefect_yaml_without_parameters(
     tmp_path: Path, supervisor: ProcessSupervisor, server_database: Path
 ) -> None:
-    settings = _bank_home(tmp_path)
-    server = start_prefect_server(supervisor, tmp_path / "prefect", database_template=server_database)
+    with ThreadPoolExecutor(1) as background:  # the bank is made while the server starts (~20 s each here)
+        bank = background.submit(_bank_home, tmp_path)
+        server = start_prefect_server(supervisor, tmp_path / "prefect", database_template=server_database)
+        settings = bank.result()
     server.create_process_pool("lifecycle-process")
     server.prefect("gcl", "create", DATABASE_WRITERS, "--limit", "1", cwd=ROOT)  # what `make writer-limit` runs
     server.deploy(ROOT / "prefect.yaml", cwd=ROOT, env={"LIFECYCLE_CHECKOUT": str(ROOT)})
