@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from prefect.client.schemas.objects import FlowRun, TaskRun
+from prefect.events.filters import EventFilter, EventNameFilter
 from sqlalchemy import func, select
 
 from lifecycle.bootstrap import upgrade_stores
@@ -32,6 +33,7 @@ from lifecycle.store.db import make_engine
 from lifecycle.store.models import Customer, CustomerDecision, DecisionRun, IngestionRun
 from lifecycle.synth.cli import main as synth
 from tasks.limits import DATABASE_WRITERS
+from tasks.steps import POLICIES
 from tests.e2e.prefect_server import PrefectServer, poll_until, start_prefect_server
 from tests.e2e.processes import ProcessSupervisor
 
@@ -108,6 +110,21 @@ def _stop_scheduling(server: PrefectServer, ids: dict[str, UUID]) -> None:
                     client.delete_flow_run(run.id)
 
 
+def _slot_takers(server: PrefectServer) -> set[UUID]:
+    """Task runs that took a slot of the writer limit, from the server's concurrency-limit events."""
+    wanted = EventFilter(event=EventNameFilter(name=["prefect.concurrency-limit.acquired"]))
+    events = []
+    with server.client() as client:
+        page = client.read_events(filter=wanted, limit=50)  # the API's largest page
+        events.extend(page.events)
+        while page.next_page is not None:
+            page = client.read_events_page(str(page.next_page))
+            events.extend(page.events)
+    return {UUID(r.id.removeprefix("prefect.task-run.")) for e in events
+            if e.resource.get("prefect.resource.name") == DATABASE_WRITERS
+            for r in e.related if r.id.startswith("prefect.task-run.")}
+
+
 def _kind(task_run: TaskRun) -> str:
     """``stage-source: transactions`` -> ``stage-source`` (runs are named kind: detail)."""
     return task_run.name.split(":", 1)[0]
@@ -167,6 +184,10 @@ def test_the_daily_deployment_runs_from_prefect_yaml_without_parameters(
     with server.client() as client:
         limit = client.read_global_concurrency_limit_by_name(DATABASE_WRITERS)
     assert (limit.limit, limit.active_slots) == (1, 0)
+    writers = {t.id for t in task_runs if POLICIES[_kind(t)].writes}
+    assert len(writers) >= 12  # plan, load, report, the decision steps and partitions, labels, care
+    poll_until(lambda: True if _slot_takers(server) >= writers else None, timeout=30, interval=0.5,
+               failure=lambda: f"writer tasks without a slot: {writers - _slot_takers(server)}")
 
     artifacts = server.artifacts(run_id)
     assert {a.key for a in artifacts} >= DAILY_ARTIFACTS
