@@ -53,17 +53,37 @@ def loaded(prefect_api: None, generated_bank: Path, tmp_path_factory: pytest.Tem
         reset()
 
 
-def _decide(loaded: Loaded, runner: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _decide(loaded: Loaded, runner: str, address: str | None = None) -> tuple[list[str], Rows]:
+    """Decide the date with ``runner``; the flow run's log messages (as the UI shows them) and the rows."""
     from flows.daily import decide_dates
     from tasks.context import reset
 
     loaded.mp.setenv("LIFECYCLE_TASK_RUNNER", runner)
     loaded.mp.setenv("LIFECYCLE_DASK_WORKERS", "2")
+    if address:
+        loaded.mp.setenv("LIFECYCLE_DASK_ADDRESS", address)
+    else:
+        loaded.mp.delenv("LIFECYCLE_DASK_ADDRESS", raising=False)
     reset()
-    summary = decide_dates(start=AS_OF)
+    flow_log, seen = logging.getLogger("prefect.flow_runs"), _Messages()
+    flow_log.addHandler(seen)
+    try:
+        summary = decide_dates(start=AS_OF)
+    finally:
+        flow_log.removeHandler(seen)
     assert summary[AS_OF.isoformat()]["partitions"] == 3  # type: ignore[index]
-    return _rows(loaded.engine, CustomerDecision, DECISION_COLUMNS), _rows(loaded.engine, CustomerFeatures,
-                                                                          FEATURE_COLUMNS)
+    return seen.messages, Rows(_rows(loaded.engine, CustomerDecision, DECISION_COLUMNS),
+                               _rows(loaded.engine, CustomerFeatures, FEATURE_COLUMNS))
+
+
+@dataclass(frozen=True)
+class Rows:
+    decisions: pd.DataFrame
+    features: pd.DataFrame
+
+    def assert_equal(self, other: Rows) -> None:
+        pd.testing.assert_frame_equal(self.decisions, other.decisions)
+        pd.testing.assert_frame_equal(self.features, other.features)
 
 
 class _Messages(logging.Handler):
@@ -75,20 +95,29 @@ class _Messages(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def test_decisions_on_a_local_dask_cluster_equal_the_default_runners(loaded: Loaded) -> None:
-    decisions, features = _decide(loaded, "threads")
-    assert len(decisions) > 300 and len(features) == len(decisions)
-    flow_log, seen = logging.getLogger("prefect.flow_runs"), _Messages()  # the flow run's log, as the UI shows it
-    flow_log.addHandler(seen)
-    try:
-        on_dask = _decide(loaded, "dask")
-    finally:
-        flow_log.removeHandler(seen)
-    messages = seen.messages
+@pytest.fixture(scope="module")
+def on_threads(loaded: Loaded) -> Rows:
+    """The default runner's features and decisions: what Dask must reproduce."""
+    messages, rows = _decide(loaded, "threads")
+    assert not any("on Dask" in m for m in messages)
+    assert len(rows.decisions) > 300 and len(rows.features) == len(rows.decisions)
+    return rows
+
+
+def test_decisions_on_a_local_dask_cluster_equal_the_default_runners(loaded: Loaded, on_threads: Rows) -> None:
+    messages, on_dask = _decide(loaded, "dask")
     for kind in ("features", "decide"):
         assert f"{kind}: 3 partition task(s) on Dask, a local cluster of 2 worker processes" in messages
-    pd.testing.assert_frame_equal(on_dask[0], decisions)
-    pd.testing.assert_frame_equal(on_dask[1], features)
+    on_dask.assert_equal(on_threads)
+
+
+def test_decisions_on_an_existing_dask_scheduler_equal_the_default_runners(loaded: Loaded, on_threads: Rows) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        messages, on_dask = _decide(loaded, "dask", address=cluster.scheduler_address)
+    assert f"decide: 3 partition task(s) on Dask, {cluster.scheduler_address}" in messages
+    on_dask.assert_equal(on_threads)
 
 
 def test_what_a_partition_task_is_given_survives_pickling(loaded: Loaded) -> None:
