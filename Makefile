@@ -9,6 +9,10 @@ CUSTOMERS ?= 2000
 SEED ?= 42
 AS_OF ?= 2026-06-30
 SCALE ?= S
+# Slots of the database-writer limit (tasks/limits.py): 1 for SQLite; with PostgreSQL, the
+# concurrent bulk writers the database takes (e.g. LIFECYCLE_PARTITIONS).
+WRITERS ?= 1
+WRITER_LIMIT := lifecycle-database-writers
 
 # Embedded default: project-local Prefect home, no telemetry (no network here).
 export PREFECT_HOME ?= $(CURDIR)/var/prefect
@@ -16,12 +20,12 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := False
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install demo test lint unit contract suites clean bench
+.PHONY: install demo test lint unit contract suites clean bench writer-limit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,dask]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -33,6 +37,14 @@ demo: $(STAMP)
 # The benchmark (S, M or L): reports in var/bench/reports/ (see README, "Performance").
 bench: $(STAMP)
 	$(BIN)/python -m bench --scale $(SCALE)
+
+# On the server PREFECT_API_URL names: create the database-writer limit, or set its slots to WRITERS.
+writer-limit: $(STAMP)
+	if $(BIN)/prefect gcl inspect $(WRITER_LIMIT) >/dev/null 2>&1; then \
+	  $(BIN)/prefect gcl update $(WRITER_LIMIT) --limit $(WRITERS); \
+	else \
+	  $(BIN)/prefect gcl create $(WRITER_LIMIT) --limit $(WRITERS); \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

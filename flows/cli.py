@@ -89,6 +89,20 @@ def _purge(args: argparse.Namespace, out: TextIO) -> int:
     return _print(out, "purge", purge(purge_file=args.purge_file, today=args.today))
 
 
+def _with_writer_limit(handler: Callable[[argparse.Namespace, TextIO], int]
+                       ) -> Callable[[argparse.Namespace, TextIO], int]:
+    """Run ``handler`` after creating the database-writer limit on the ephemeral API (tasks/limits.py), so
+    that a local run serialises its writers as a server does (and logs no "limit does not exist" per task)."""
+    def run(args: argparse.Namespace, out: TextIO) -> int:
+        from lifecycle.settings import get_settings
+        from tasks.limits import ensure_ephemeral_writer_limit
+
+        ensure_ephemeral_writer_limit(get_settings().resolved_database_url)
+        return handler(args, out)
+
+    return run
+
+
 def register(groups: Any) -> None:
     run = groups.add_parser("run", help="run a flow here, as its deployment would (ephemeral Prefect API "
                                         "unless PREFECT_API_URL is set)")
@@ -96,7 +110,7 @@ def register(groups: Any) -> None:
 
     def command(name: str, handler: Callable[[argparse.Namespace, TextIO], int], text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = commands.add_parser(name, help=text, description=text)
-        parser.set_defaults(handler=handler)
+        parser.set_defaults(handler=_with_writer_limit(handler))
         return parser
 
     daily = command("daily", _daily, "integrate a day's extracts, decide it, label it, plan its tasks and points")

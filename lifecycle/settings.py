@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,13 @@ class Settings(BaseSettings):
     notify_timeout: float = Field(default=10.0, gt=0, le=300, description="seconds per send")
     partitions: int = Field(default=2, ge=1, le=1024, description="customer partitions features and decisions "
                             "are computed in (parallel tasks in the flows)")
+    task_runner: Literal["threads", "dask"] = Field(default="threads", description="what runs the customer "
+                                                    "partition tasks: threads of the flow run's process, or Dask "
+                                                    "workers (needs the dask extra: prefect-dask)")
+    dask_address: str | None = Field(default=None, description="scheduler of an existing Dask cluster "
+                                     "(tcp://host:8786) for LIFECYCLE_TASK_RUNNER=dask; default: a local cluster "
+                                     "started for each fan-out")
+    dask_workers: int = Field(default=2, ge=1, le=256, description="worker processes of the local Dask cluster")
 
     @field_validator("database_url", "keystore_url")
     @classmethod

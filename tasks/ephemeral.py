@@ -5,8 +5,9 @@ child process and stops it at exit (``atexit``). A process killed with SIGKILL
 runs no ``atexit``: the server lives on, an orphan holding its port and its
 database. :func:`local_api` starts the same server (Prefect's own app, through
 uvicorn, as Prefect does) with Linux's ``PR_SET_PDEATHSIG``: the kernel kills
-it when the process that started it dies, however it dies. Where a
-``PREFECT_API_URL`` is configured (a real server) nothing is started.
+it when the process that started it dies, however it dies, and creates the
+database-writer limit on it (:mod:`tasks.limits`). Where a ``PREFECT_API_URL`` is
+configured (a real server) nothing is started or created.
 """
 
 from __future__ import annotations
@@ -82,6 +83,17 @@ def _drain_to(url: str) -> None:
     EventsWorker.drain_all(timeout=10)
 
 
+def _create_writer_limit(url: str) -> None:
+    """The database-writer limit on the local server, as a server's operator creates it (tasks/limits.py)."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from lifecycle.settings import get_settings
+    from tasks.limits import default_writers, ensure_writer_limit
+
+    with SyncPrefectClient(url) as client:
+        ensure_writer_limit(client, default_writers(get_settings().resolved_database_url))
+
+
 @contextmanager
 def local_api() -> Iterator[str | None]:
     """A Prefect API for the duration: the configured one, or a local server that dies with
@@ -96,6 +108,7 @@ def local_api() -> Iterator[str | None]:
     url = f"http://127.0.0.1:{port}/api"
     try:
         _wait_healthy(process, url)
+        _create_writer_limit(url)
         with temporary_settings(updates={PREFECT_API_URL: url}):
             try:
                 yield url

@@ -2,7 +2,8 @@
 
 They log progress and counts through the run logger and return counts and
 customer references only — never PII, never key material — and, like every
-task touching the stores, neither persist results nor hash inputs for caching.
+task touching the stores, neither persist results nor hash inputs for caching; those that
+write the stores hold a slot of the database-writer limit (:mod:`tasks.limits`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from lifecycle.protection import erasure, purge, rotation
 from tasks.context import flow_context
+from tasks.limits import database_writer
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,7 +41,9 @@ def rewrap_data_keys(batch_size: int) -> dict[str, object]:
     def progress(p: rotation.BatchProgress) -> None:
         log.info("batch %d (%s): %d re-wrapped, %d of %d done", p.batch, p.kind, p.rewrapped, p.done, p.total)
 
-    result = rotation.rotate_master_key(ctx.engine, ctx.keystore, keyring, batch_size=batch_size, on_batch=progress)
+    with database_writer():
+        result = rotation.rotate_master_key(ctx.engine, ctx.keystore, keyring, batch_size=batch_size,
+                                            on_batch=progress)
     if result.interrupted:
         log.warning("earlier rotation(s) %s had stopped mid-way: this run completed them", result.interrupted)
     log.info("rotation %d: %d keys re-wrapped in %d batches (%s); keys on other versions: %d; "
@@ -56,7 +60,9 @@ def rewrap_data_keys(batch_size: int) -> dict[str, object]:
 def erase_customer_data(customer_ref: str, requested_by: str, reason: str) -> dict[str, object]:
     """Crypto-shred one customer and clear their PII from the main database."""
     ctx = flow_context()
-    result = erasure.erase_customer(ctx.engine, ctx.keystore, customer_ref, requested_by, reason, ctx.clock.now())
+    with database_writer():
+        result = erasure.erase_customer(ctx.engine, ctx.keystore, customer_ref, requested_by, reason,
+                                        ctx.clock.now())
     log = get_run_logger()
     if result.already_erased:
         log.info("customer %s was already erased at %s; data key destroyed by this run: %s", customer_ref,
@@ -86,7 +92,8 @@ def purge_landing_files(days: int, today: date) -> int:
 @pii_safe_task("purge-quarantine")
 def purge_quarantine(days: int) -> dict[str, int]:
     ctx = flow_context()
-    purged = purge.purge_quarantine(ctx.engine, ctx.keystore, ctx.clock.now(), days)
+    with database_writer():
+        purged = purge.purge_quarantine(ctx.engine, ctx.keystore, ctx.clock.now(), days)
     get_run_logger().info("quarantine: %d row(s) older than %d days deleted, %d run key(s) destroyed",
                           purged.rows, days, purged.run_keys)
     return {"quarantine_rows": purged.rows, "run_keys": purged.run_keys}
@@ -95,7 +102,8 @@ def purge_quarantine(days: int) -> dict[str, int]:
 @pii_safe_task("clear-delivered-message-bodies")
 def clear_delivered_message_bodies(days: int) -> int:
     ctx = flow_context()
-    cleared = purge.clear_delivered_bodies(ctx.engine, ctx.clock.now(), days)
+    with database_writer():
+        cleared = purge.clear_delivered_bodies(ctx.engine, ctx.clock.now(), days)
     get_run_logger().info("care messages: %d body(ies) of messages sent more than %d days ago cleared",
                           cleared, days)
     return cleared

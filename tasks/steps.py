@@ -13,6 +13,8 @@ UI tells the runs apart. Policies per kind:
   ``load-facts``, ``record-history``) never retry on their own: their enclosing ``load`` is retried as a whole,
   in a new transaction.
 * **Every step has a timeout.**
+* **Steps that write the database take a slot of the database-writer limit**
+  (:mod:`tasks.limits`; SQLite has one writer) for as long as they run.
 * **A deliberate refusal logs its message, not a traceback** (:class:`QuietRefusals`).
 
 No task persists its result or hashes its inputs for a cache key: staged
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,9 +34,15 @@ from prefect import Task, get_run_logger
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
+from prefect.utilities.callables import get_call_parameters
 
+from lifecycle.bootstrap import Context
 from lifecycle.errors import LifecycleError
+from lifecycle.settings import get_settings
 from lifecycle.steps import detail_of, kind_of
+from tasks.context import ContextRef, reference, resolve
+from tasks.limits import database_writer
+from tasks.runners import partition_runner
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -45,28 +54,35 @@ class TaskPolicy:
     retries: int = 0
     timeout_seconds: float = HOUR
     backoff_seconds: float = 10.0
+    writes: bool = False  # takes a slot of the database-writer limit (tasks/limits.py) for its duration
 
 
 POLICIES: dict[str, TaskPolicy] = {
-    "plan": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
+    "plan": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR, writes=True),
     "stage-source": TaskPolicy(retries=2, timeout_seconds=2 * HOUR),
     "quality-gate": TaskPolicy(timeout_seconds=0.25 * HOUR),
-    "record-refusal": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
-    "record-failure": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
-    "load": TaskPolicy(retries=2, timeout_seconds=6 * HOUR, backoff_seconds=30.0),
-    "register-files": TaskPolicy(timeout_seconds=HOUR),  # inside the day's transaction: ``load`` retries
+    "record-refusal": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR, writes=True),
+    "record-failure": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR, writes=True),
+    "load": TaskPolicy(retries=2, timeout_seconds=6 * HOUR, backoff_seconds=30.0, writes=True),
+    # inside the day's transaction, so inside ``load``'s slot: ``load`` retries them, and they take no slot
+    "register-files": TaskPolicy(timeout_seconds=HOUR),
     "load-customers": TaskPolicy(timeout_seconds=4 * HOUR),
     "load-facts": TaskPolicy(timeout_seconds=4 * HOUR),
     "record-history": TaskPolicy(timeout_seconds=HOUR),
-    "report": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR),
-    "finish-run": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
-    "plan-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
-    "features": TaskPolicy(retries=2, timeout_seconds=2 * HOUR),
-    "fit-models": TaskPolicy(retries=2, timeout_seconds=HOUR),
-    "decide": TaskPolicy(retries=2, timeout_seconds=2 * HOUR),
-    "finish-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR),
-    "labels": TaskPolicy(retries=2, timeout_seconds=HOUR),
+    "report": TaskPolicy(retries=3, timeout_seconds=0.5 * HOUR, writes=True),
+    "finish-run": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR, writes=True),
+    "plan-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR, writes=True),
+    "features": TaskPolicy(retries=2, timeout_seconds=2 * HOUR, writes=True),
+    "fit-models": TaskPolicy(retries=2, timeout_seconds=HOUR, writes=True),
+    "decide": TaskPolicy(retries=2, timeout_seconds=2 * HOUR, writes=True),
+    "finish-decisions": TaskPolicy(retries=3, timeout_seconds=0.25 * HOUR, writes=True),
+    "labels": TaskPolicy(retries=2, timeout_seconds=HOUR, writes=True),
     "management-report": TaskPolicy(retries=2, timeout_seconds=0.25 * HOUR),
+    "retention": TaskPolicy(retries=2, writes=True),
+    "loyalty": TaskPolicy(retries=2, writes=True),
+    "digests": TaskPolicy(retries=2, writes=True),
+    "campaigns": TaskPolicy(retries=2, writes=True),
+    "dispatch": TaskPolicy(retries=2, writes=True),
 }
 DEFAULT_POLICY = TaskPolicy(retries=2)
 JITTER = 0.5  # each delay varies by up to ±50 %, so retries of parallel runs do not align
@@ -155,10 +171,24 @@ class PrefectSteps:
 
     def map(self, kind: str, fn: Callable[..., R], items: Sequence[T], label: Callable[[T], str],
             *args: Any) -> list[R]:
-        """``fn(*args, item)`` for every item as concurrent task runs (the flow's task runner decides
-        how: threads by default, Dask workers when configured); results in the items' order."""
-        futures = [self.task(f"{kind}:{label(item)}", fn).submit(*args, item) for item in items]
-        return [future.result() for future in futures]
+        """``fn(*args, item)`` for every item as concurrent task runs; results in the items' order.
+
+        Where they run is configuration (:mod:`tasks.runners`): the flow's threads by default, Dask
+        workers with ``LIFECYCLE_TASK_RUNNER=dask``. Either way a :class:`Context` argument travels
+        as a :class:`ContextRef` (picklable) and each task resolves it where it runs.
+        """
+        contexts = [a for a in args if isinstance(a, Context)]
+        settings = contexts[0].settings if contexts else get_settings()
+        travelling = tuple(reference(a) if isinstance(a, Context) else a for a in args)
+        with partition_runner(settings, kind, len(items)) as runner:
+            futures = []
+            for item in items:
+                task = self.task(f"{kind}:{label(item)}", fn)
+                if runner is None:
+                    futures.append(task.submit(*travelling, item))
+                else:
+                    futures.append(runner.submit(task, get_call_parameters(task.fn, (*travelling, item), {})))
+            return [future.result() for future in futures]
 
     def task(self, name: str, fn: Callable[..., R]) -> Task[..., R]:
         kind = kind_of(name)
@@ -166,7 +196,9 @@ class PrefectSteps:
         hook = self.after.get(kind)
 
         def step(*a: Any, **kw: Any) -> R:
-            result = fn(*a, **kw)
+            a = tuple(resolve(x) if isinstance(x, ContextRef) else x for x in a)
+            with database_writer() if policy.writes else nullcontext():
+                result = fn(*a, **kw)
             _log_outcome(kind, result)
             if hook is not None:
                 hook(result)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from lifecycle.synth.config import SynthConfig
@@ -50,9 +52,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _progress_log(verbose: bool) -> Iterator[None]:
+    """The generator's log lines on stderr for the command's duration, through a handler of its own.
+
+    The root logger is left alone: ``main`` is also called as a library (the demo calls
+    it before it imports Prefect), and a root handler installed here would make Prefect
+    keep it instead of its own console format for every run log line that follows.
+    """
+    logger = logging.getLogger("lifecycle.synth")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    with _progress_log(args.verbose):
+        return _generate(args)
+
+
+def _generate(args: argparse.Namespace) -> int:
     config = SynthConfig(
         customers=args.customers, seed=args.seed, as_of=args.as_of, out=args.out,
         txns_per_customer=args.txns_per_customer, flaw_rate=args.flaw_rate,

@@ -49,6 +49,13 @@ T = TypeVar("T")
 #: failure of the scheduler loop; the others catch any service crashing.
 SERVER_LOG_PROBLEMS = re.compile(r"\bERROR\b|Traceback|InvalidRequestError")
 
+#: How every record of the server log begins (a record's traceback lines follow it).
+LOG_RECORD_START = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| ", re.M)
+#: The one error a healthy server with a SQLite database writes on a loaded machine: a worker's heartbeat
+#: could not take the database lock while a flow run was writing (the worker reconnects and beats again).
+#: Production servers use PostgreSQL; the test servers use SQLite, as the README's quick procedure does.
+LOCKED_HEARTBEAT = ("Worker channel heartbeat persistence failed", "sqlite3.OperationalError: database is locked")
+
 #: Scheduler loop of the test servers (default 60 s): the first loop runs at
 #: start-up, before anything is deployed, so the default would add a minute.
 DEFAULT_SCHEDULER_LOOP_SECONDS = 2
@@ -121,9 +128,18 @@ class PrefectServer:
     def log_text(self) -> str:
         return self.process.log_text()
 
-    def log_problems(self) -> list[str]:
-        """Lines of the server log that a healthy server never writes."""
-        return [line for line in self.log_text().splitlines() if SERVER_LOG_PROBLEMS.search(line)]
+    def log_problems(self, *, tolerate_locked_heartbeats: bool = False) -> list[str]:
+        """Lines of the server log that a healthy server never writes.
+
+        With ``tolerate_locked_heartbeats`` the records of :data:`LOCKED_HEARTBEAT` (and their
+        tracebacks) are left out: SQLite contention under load, not a failing service.
+        """
+        text = self.log_text()
+        if tolerate_locked_heartbeats:
+            starts = [m.start() for m in LOG_RECORD_START.finditer(text)]
+            records = [text[a:b] for a, b in zip([0, *starts], [*starts, len(text)], strict=True)]
+            text = "".join(r for r in records if not all(marker in r for marker in LOCKED_HEARTBEAT))
+        return [line for line in text.splitlines() if SERVER_LOG_PROBLEMS.search(line)]
 
     def prefect(
         self,
