@@ -95,8 +95,10 @@ def _with_writer_limit(handler: Callable[[argparse.Namespace, TextIO], int]
     that a local run serialises its writers as a server does (and logs no "limit does not exist" per task)."""
     def run(args: argparse.Namespace, out: TextIO) -> int:
         from lifecycle.settings import get_settings
+        from tasks.context import flow_context
         from tasks.limits import ensure_ephemeral_writer_limit
 
+        flow_context()  # settings, stores and sources configuration first: a bad one exits 1 before any API starts
         ensure_ephemeral_writer_limit(get_settings().resolved_database_url)
         return handler(args, out)
 

@@ -39,6 +39,7 @@ def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
     use_home(monkeypatch, tmp_path / "home", ONBOARDING / "landing")
     monkeypatch.setenv("LIFECYCLE_SOURCES_FILE", str(ONBOARDING / "configs" / "foreign_two_systems.yaml"))
+    monkeypatch.setenv("LIFECYCLE_SUITES_DIR", str(ONBOARDING / "configs" / "foreign_two_systems_suites"))
     reset()
     context = build_context(gate=NoFailuresGate(docs_dir=tmp_path / "docs"))  # the rules under test: identity
     yield context
