@@ -15,6 +15,7 @@ from prefect import Task, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from lifecycle.bootstrap import erasure_log
 from lifecycle.protection import erasure, purge, rotation
 from tasks.context import flow_context
 
@@ -56,7 +57,8 @@ def rewrap_data_keys(batch_size: int) -> dict[str, object]:
 def erase_customer_data(customer_ref: str, requested_by: str, reason: str) -> dict[str, object]:
     """Crypto-shred one customer and clear their PII from the main database."""
     ctx = flow_context()
-    result = erasure.erase_customer(ctx.engine, ctx.keystore, customer_ref, requested_by, reason, ctx.clock.now())
+    result = erasure.erase_customer(ctx.engine, ctx.keystore, customer_ref, requested_by, reason, ctx.clock.now(),
+                                    log=erasure_log(ctx.settings))
     log = get_run_logger()
     if result.already_erased:
         log.info("customer %s was already erased at %s; data key destroyed by this run: %s", customer_ref,

@@ -21,10 +21,12 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from lifecycle.bootstrap import erasure_log
 from lifecycle.cli import open_context
 from lifecycle.errors import KeyringError
 from lifecycle.privacy.keyring import Keyring, write_keyring
 from lifecycle.protection.erasure import replay_erasures
+from lifecycle.protection.erasure_log import replay_erasure_log
 from lifecycle.protection.integrity import verify_store
 from lifecycle.protection.rotation import retirable_versions, versions_in_use
 
@@ -94,9 +96,11 @@ def retire_version(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def replay(args: argparse.Namespace, out: TextIO) -> int:
-    ctx = open_context()
+    ctx = open_context()  # opening the context replays the erasure log already (lifecycle/bootstrap.py)
+    logged = replay_erasure_log(ctx.engine, ctx.keystore, erasure_log(ctx.settings), ctx.clock.now())
     destroyed = replay_erasures(ctx.engine, ctx.keystore)
-    out.write(f"erasures replayed: {destroyed} key(s) of erased customers destroyed\n")
+    out.write(f"erasures replayed: {len(logged.erased_again)} customer(s) erased again from the erasure log, "
+              f"{destroyed + logged.keys_destroyed} key(s) of erased customers destroyed\n")
     return 0
 
 
