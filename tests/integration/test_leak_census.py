@@ -69,7 +69,7 @@ def _send_digests(sink: HttpSink) -> None:
         url = sink.url("/gateway").replace("http://", "json://")
         config.write_text(f'version: 1\nurls:\n  - "{url}":\n      tag: {", ".join(tags)}\n', encoding="utf-8")
         rules = ctx.care_rules.rules
-        sent = dispatch(ctx.engine, ctx.clock, AppriseNotifier(config, timeout=5), TemplateRenderer(),
+        sent = dispatch(ctx.engine, ctx.clock, AppriseNotifier(config, timeout=30), TemplateRenderer(),
                         rules.dispatcher, rules.quiet_hours, kinds=["rm_digest"])
         assert sent.sent > 0 and sent.failed == 0
     finally:

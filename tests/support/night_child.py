@@ -62,7 +62,7 @@ def _decide(ctx: Context, as_of: date, notify: Path | None) -> dict[str, object]
         from notifications.renderer import TemplateRenderer
 
         rules = ctx.care_rules.rules
-        sent = dispatch(ctx.engine, ctx.clock, AppriseNotifier(notify, timeout=5),
+        sent = dispatch(ctx.engine, ctx.clock, AppriseNotifier(notify, timeout=30),
                         TemplateRenderer(), rules.dispatcher, rules.quiet_hours, kinds=["rm_digest"])
         out.update(sent=sent.sent, retried=sent.retried, failed=sent.failed)
     return out

@@ -46,6 +46,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
                           "column; never decrypts into a wrong value"),
     "test_privacy_envelope": ("tamper: wrapped keys (unit)", "altered, truncated, moved keys fail"),
     "test_privacy_fields": ("tamper: field ciphertexts (unit)", "wrong key, altered, swapped, moved fail"),
+    "test_erasure_restore": ("erasure survives restores", "both databases restored from before an erasure: "
+                             "the customer's PII cannot be revealed"),
     "test_protection_leaks": ("leaks: daily flow", "0 plaintext hits in tables, database files, logs, artifacts"),
     "test_leak_census": ("leaks: full night, every place", "0 plaintext hits in every place (table below)"),
 }
