@@ -20,7 +20,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := False
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install demo test lint unit contract suites clean bench writer-limit
+.PHONY: install demo test lint unit contract suites clean bench writer-limit reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,33 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The reliability suite (tests marked `reliability`) runs in `make reliability`, not here.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not reliability"
+
+# Crashes (SIGKILL at named points), faults, malformed input, completeness, tampering and
+# leak scans, with a figures table in var/reports/reliability.md (see README, "Reliability").
+# The fast fault, tamper and property tests here also run in `make test`; the rest only here.
+# The notifier's tests go first: they read apprise's own debug log, which the platform's log
+# redaction (installed by the first context a test opens) would otherwise mask.
+RELIABILITY_TESTS := \
+	tests/integration/test_apprise_notifier.py tests/integration/test_outbox_delivery.py \
+	tests/integration/test_task_retries.py \
+	tests/integration/test_day_kill.py tests/integration/test_night_kill.py \
+	tests/integration/test_malformed_corpus.py tests/integration/test_bad_files.py \
+	tests/integration/test_input_completeness.py tests/integration/test_packaged_completeness.py \
+	tests/integration/test_store_tamper.py tests/unit/test_privacy_envelope.py tests/unit/test_privacy_fields.py \
+	tests/integration/test_erasure_restore.py \
+	tests/integration/test_protection_leaks.py tests/integration/test_leak_census.py \
+	tests/unit/test_checks.py tests/unit/test_privacy_masking.py tests/unit/test_privacy_redaction.py \
+	tests/unit/test_synth_ids.py tests/unit/test_tier_properties.py
+
+reliability: $(STAMP)
+	rm -rf var/reports/reliability
+	LIFECYCLE_RELIABILITY_FIGURES=$(CURDIR)/var/reports/reliability \
+	LIFECYCLE_RELIABILITY_REPORT=$(CURDIR)/var/reports/reliability.md \
+		$(BIN)/pytest -p tests.support.reliability_report $(RELIABILITY_TESTS)
+	@echo "figures: var/reports/reliability.md"
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

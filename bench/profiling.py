@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.runner import PARTY_STEPS, STAGING_STEPS, PipelineRun
 from lifecycle.bootstrap import Context
+from lifecycle.integration.control import digest, locate_control_file
 from lifecycle.integration.read import locate
 from lifecycle.integration.service import run_day
 from lifecycle.integration.sources import SourcesConfig
@@ -96,13 +97,22 @@ def sample_landing(src_landing: Path, dst_landing: Path, sources: SourcesConfig,
         source_path = locate(spec, src_landing, as_of)
         target = dst_landing / source_path.relative_to(src_landing)
         target.parent.mkdir(parents=True, exist_ok=True)
+        control = (locate_control_file(spec, src_landing, as_of)
+                   if spec.control is not None and spec.control.kind == "file" else None)
+        control_target = None if control is None else dst_landing / control.relative_to(src_landing)
         if name != cut:
             target.symlink_to(source_path.resolve())
+            if control is not None and control_target is not None:
+                control_target.symlink_to(control.resolve())
             continue
         with source_path.open("rb") as fh, target.open("wb") as out:  # line-based: no field holds a newline
             lines = list(islice(fh, sample_rows + 1))
             out.writelines(lines)
         cut_rows = max(0, len(lines) - 1)
+        if control_target is not None and spec.control is not None:  # the sample announces its own totals
+            checksum = spec.control.checksum
+            totals = str(cut_rows) if checksum == "none" else f"{cut_rows},{digest(target, checksum)}"
+            control_target.write_text(totals + "\n", encoding="ascii")
     return cut_rows
 
 

@@ -18,6 +18,7 @@ setting. Log redaction of PII is installed on every build.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cached_property
 
@@ -32,10 +33,13 @@ from lifecycle.integration.quality.agreement import load_agreeing_sources
 from lifecycle.integration.sources import SourcesConfig
 from lifecycle.privacy.keyring import Keyring, load_keyring
 from lifecycle.privacy.redaction import install_redaction
+from lifecycle.protection.erasure_log import ErasureLog, replay_erasure_log
 from lifecycle.segments.config import LabelRuleSet, load_label_rules
 from lifecycle.settings import Settings, get_settings
 from lifecycle.store.db import check_schema, make_engine, missing_sqlite_file, reaching, upgrade
 from lifecycle.store.keystore import KeyStore
+
+log = logging.getLogger(__name__)
 
 KeyringSource = Keyring | Callable[[], Keyring]
 
@@ -133,8 +137,23 @@ def build_context(settings: Settings | None = None, *, engine: Engine | None = N
             keystore.check_schema()
     if sources is None:  # loaded here, so held to its suites here: before any file is read
         sources = load_agreeing_sources(settings.sources_file, settings.resolved_suites_dir)
-    return Context(settings, engine, keystore, sources,
-                   clock or SystemClock(), keyring, gate, rules, care_rules)
+    ctx = Context(settings, engine, keystore, sources,
+                  clock or SystemClock(), keyring, gate, rules, care_rules)
+    if check:
+        replay_erasures_on_start(ctx)
+    return ctx
+
+
+def erasure_log(settings: Settings) -> ErasureLog:
+    return ErasureLog(settings.resolved_erasure_log_file)
+
+
+def replay_erasures_on_start(ctx: Context) -> None:
+    """Re-apply the erasure log before anything is read: a restored backup must not bring PII back."""
+    result = replay_erasure_log(ctx.engine, ctx.keystore, erasure_log(ctx.settings), ctx.clock.now())
+    if result.erased_again or result.keys_destroyed:
+        log.warning("erasure log replayed after a restore: %d customer(s) erased again, %d key(s) destroyed",
+                    len(result.erased_again), result.keys_destroyed)
 
 
 def _open(settings: Settings, url: str, field: str, check: bool) -> Engine:

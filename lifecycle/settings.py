@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     suites_dir: Path | None = Field(default=None, description="GX suites; default: ./expectations")
     keyring_file: Path | None = None
     keyring_block: str | None = Field(default=None, description="Prefect Secret block holding the keyring JSON")
+    erasure_log_file: Path | None = Field(default=None, description="append-only log of erasures, kept outside both "
+                                          "databases and replayed on start-up after a restore; default: beside the "
+                                          "keyring file, else <home>/erasure-log.jsonl")
     chunk_rows: int = Field(default=1_000_000, gt=0, description="rows per chunk for large extracts")
     rules_file: Path | None = Field(default=None, description="decision rules YAML; default: the packaged one")
     care_rules_file: Path | None = Field(default=None, description="care rules YAML (retention, entitlements, "
@@ -77,6 +80,12 @@ class Settings(BaseSettings):
     @property
     def resolved_keystore_url(self) -> str:
         return self.keystore_url or f"sqlite:///{(self.home / 'keystore.db').resolve()}"
+
+    @property
+    def resolved_erasure_log_file(self) -> Path:
+        if self.erasure_log_file is not None:
+            return self.erasure_log_file
+        return (self.keyring_file.parent if self.keyring_file else self.home) / "erasure-log.jsonl"
 
     @property
     def resolved_landing_dir(self) -> Path:

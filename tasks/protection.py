@@ -16,6 +16,7 @@ from prefect import Task, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from lifecycle.bootstrap import erasure_log
 from lifecycle.protection import erasure, purge, rotation
 from tasks.context import flow_context
 from tasks.limits import database_writer
@@ -62,7 +63,7 @@ def erase_customer_data(customer_ref: str, requested_by: str, reason: str) -> di
     ctx = flow_context()
     with database_writer():
         result = erasure.erase_customer(ctx.engine, ctx.keystore, customer_ref, requested_by, reason,
-                                        ctx.clock.now())
+                                        ctx.clock.now(), log=erasure_log(ctx.settings))
     log = get_run_logger()
     if result.already_erased:
         log.info("customer %s was already erased at %s; data key destroyed by this run: %s", customer_ref,

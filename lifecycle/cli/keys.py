@@ -21,10 +21,13 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from lifecycle.bootstrap import erasure_log
 from lifecycle.cli import open_context
 from lifecycle.errors import KeyringError
 from lifecycle.privacy.keyring import Keyring, write_keyring
 from lifecycle.protection.erasure import replay_erasures
+from lifecycle.protection.erasure_log import replay_erasure_log
+from lifecycle.protection.integrity import verify_store
 from lifecycle.protection.rotation import retirable_versions, versions_in_use
 
 
@@ -46,6 +49,10 @@ def register(groups: Any) -> None:
     replaying = commands.add_parser("replay-erasures",
                                     help="destroy erased customers' keys (after a key-store restore)")
     replaying.set_defaults(handler=replay)
+    verifying = commands.add_parser("verify", help="check every live customer's key, ciphertexts and blind "
+                                                   "indexes; exit 1 naming each tampered value's table, row, column")
+    verifying.add_argument("--keyring-file", type=Path, help="default: the configured keyring")
+    verifying.set_defaults(handler=verify)
 
 
 def _versions(keyring: Keyring) -> str:
@@ -89,7 +96,20 @@ def retire_version(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def replay(args: argparse.Namespace, out: TextIO) -> int:
-    ctx = open_context()
+    ctx = open_context()  # opening the context replays the erasure log already (lifecycle/bootstrap.py)
+    logged = replay_erasure_log(ctx.engine, ctx.keystore, erasure_log(ctx.settings), ctx.clock.now())
     destroyed = replay_erasures(ctx.engine, ctx.keystore)
-    out.write(f"erasures replayed: {destroyed} key(s) of erased customers destroyed\n")
+    out.write(f"erasures replayed: {len(logged.erased_again)} customer(s) erased again from the erasure log, "
+              f"{destroyed + logged.keys_destroyed} key(s) of erased customers destroyed\n")
     return 0
+
+
+def verify(args: argparse.Namespace, out: TextIO) -> int:
+    ctx = open_context()
+    keyring = Keyring.from_file(args.keyring_file) if args.keyring_file else ctx.keyring
+    report = verify_store(ctx.engine, ctx.keystore, keyring)
+    for finding in report.findings:
+        out.write(f"{finding}\n")
+    out.write(f"verified {report.customers:,} customer(s), {report.values:,} value(s): "
+              f"{len(report.findings):,} finding(s)\n")
+    return 0 if report.ok else 1

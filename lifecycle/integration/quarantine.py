@@ -22,7 +22,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, func, insert, select, update
 
-from lifecycle.errors import ConfigError, LifecycleError
+from lifecycle.errors import ConfigError, DecryptionError, LifecycleError
 from lifecycle.integration.quality.rules import derived_base_column
 from lifecycle.integration.read import ROW_ID
 from lifecycle.integration.sources import SourcesConfig, SourceSpec
@@ -64,8 +64,16 @@ def decrypt_payloads(rows: pd.DataFrame, keystore: KeyStore, keyring: Keyring, n
     for (run_id, source), group in rows.groupby(["run_id", "source"], sort=False):
         dek = keystore.quarantine_key(keyring, str(run_id), now)
         numbers = group["row_number"].astype(int).tolist()
-        texts = decrypt_column(group["raw_enc"].tolist(), [dek] * len(numbers), numbers,
-                               table=quarantine_table(str(run_id)), column=str(source))
+        try:
+            texts = decrypt_column(group["raw_enc"].tolist(), [dek] * len(numbers), numbers,
+                                   table=quarantine_table(str(run_id)), column=str(source))
+        except DecryptionError as exc:  # the row number travels as the sealed "customer id": name it as a row
+            where = group.loc[group["row_number"] == exc.customer_id, ["id", "file"]].head(1)
+            quarantine_id, file = (int(where["id"].iloc[0]), where["file"].iloc[0]) if len(where) else (None, None)
+            raise DecryptionError(
+                f"quarantined row {quarantine_id} (source {source}, file {file}, row {exc.customer_id}, run {run_id}) "
+                "does not decrypt: tampered, or moved from another row", table="quarantined_rows",
+                column="raw_enc") from None
         payloads.extend(json.loads(t) if t else {} for t in texts)
     return payloads
 

@@ -41,6 +41,7 @@ from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy import delete as sql_delete
 
 from lifecycle.protection.customers import check_text, customer_row
+from lifecycle.protection.erasure_log import ErasureLog
 from lifecycle.status import OUTBOX, TASK, OutboxStatus, TaskStatus
 from lifecycle.store.keystore import KeyStore
 from lifecycle.store.models import (
@@ -153,11 +154,13 @@ def _erase_in_main_db(conn: Connection, customer_id: int, provenance: dict[str, 
 
 
 def erase_customer(engine: Engine, keystore: KeyStore, customer_ref: str, requested_by: str, reason: str,
-                   now: datetime) -> ErasureResult:
+                   now: datetime, *, log: ErasureLog | None = None) -> ErasureResult:
     """Erase one customer's personal data; see the module docstring for what and why.
 
     ``requested_by`` and ``reason`` are required (they go to the ``erasures``
-    row); an unknown reference raises UnknownCustomerError.
+    row); an unknown reference raises UnknownCustomerError. With ``log`` the
+    erasure is appended to the erasure log (lifecycle/protection/erasure_log.py)
+    before the main database commits it.
     """
     requested_by = check_text("requested_by", requested_by, 64)
     reason = check_text("reason", reason, 512)
@@ -170,6 +173,8 @@ def erase_customer(engine: Engine, keystore: KeyStore, customer_ref: str, reques
         else:
             erased_at = now
             counts = _erase_in_main_db(conn, customer_id, row.provenance, requested_by, reason, now)
+            if log is not None:
+                log.append(customer_ref, customer_id, now)
     destroyed = keystore.destroy_customer_key(customer_id)
     if counts is None:
         return ErasureResult(customer_ref, customer_id, True, erased_at, destroyed)

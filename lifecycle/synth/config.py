@@ -35,9 +35,15 @@ class SourceSpec:
     encoding: str
     key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
+    control_file: str | None = None  # control totals of kind "file": the control file's path
+    control_checksum: str = "sha256"
 
     def relative_path(self, as_of: dt.date) -> str:
         return self.path.replace("{as_of}", as_of.isoformat())
+
+    def control_path(self, as_of: dt.date) -> str | None:
+        """Where the source's control file goes (``None``: the source announces no control totals)."""
+        return None if self.control_file is None else self.control_file.replace("{as_of}", as_of.isoformat())
 
     def column(self, name: str) -> ColumnSpec:
         for col in self.columns:
@@ -65,12 +71,15 @@ def load_sources(path: Path = SOURCES_YAML) -> dict[str, SourceSpec]:
             )
             for col, rule in entry["columns"].items()
         )
+        control = entry.get("control") or {}
         specs[name] = SourceSpec(
             name=name,
             path=str(entry["path"]),
             encoding=str(entry.get("encoding", "utf-8")),
             key=tuple(key) if isinstance(key, list) else (str(key),),
             columns=columns,
+            control_file=str(control["file"]) if control.get("kind") == "file" else None,
+            control_checksum=str(control.get("checksum", "sha256")),
         )
     return specs
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -63,6 +65,7 @@ class Landing:
         self.config = config
         self.sources = sources
         self.as_of = np.datetime64(as_of.isoformat(), "D")
+        self.day = as_of
         self.id_tag = id_tag
         self.flaws = FlawLog()
         self.counters: dict[str, int] = {}
@@ -123,4 +126,24 @@ class Landing:
         sink.write(table)
 
     def close(self) -> list[FileSummary]:
-        return [sink.close() for sink in self.sinks.values()]
+        """Finish every file, then write the control file of each source configured with one."""
+        files = [sink.close() for sink in self.sinks.values()]
+        for summary in files:
+            spec = self.sources[summary.source]
+            relative = spec.control_path(self.day)
+            if relative is not None:
+                write_control_file(self.config.out / "landing" / relative, self.config.out / summary.path,
+                                   summary, spec.control_checksum)
+        return files
+
+
+def write_control_file(path: Path, extract: Path, summary: FileSummary, checksum: str) -> None:
+    """``<rows>[,<checksum of the whole extract>]``, as lifecycle/integration/control.py reads it."""
+    if checksum == "none":
+        line = str(summary.rows)
+    elif checksum == "sha256":
+        line = f"{summary.rows},{summary.sha256}"
+    else:
+        line = f"{summary.rows},{hashlib.new(checksum, extract.read_bytes()).hexdigest()}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(line + "\n", encoding="ascii")

@@ -32,7 +32,7 @@ from tests.support.store_snapshot import StoreSnapshot, snapshot
 AS_OF = date(2026, 6, 30)
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = ROOT / "tests" / "support" / "run_day_child.py"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]  # make reliability (CI: .ci/run)
 
 
 @dataclass(frozen=True)

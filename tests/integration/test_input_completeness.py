@@ -19,7 +19,7 @@ from tests.support.malformed import base, lines
 
 D1 = date(2026, 6, 30)
 D2 = D1 + timedelta(days=1)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]  # make reliability (CI: .ci/run)
 
 
 def _trailer(text: str) -> str:

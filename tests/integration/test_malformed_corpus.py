@@ -28,7 +28,7 @@ from tests.support.malformed import ANY, CASES, CORPUS, Case, materialise, write
 
 AS_OF = date(2026, 6, 30)
 BOOKKEEPING = {"ingestion_runs", "ingested_files", "quarantine", "alembic_version"}
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]  # make reliability (CI: .ci/run)
 
 
 def _values(day: Path) -> set[str]:

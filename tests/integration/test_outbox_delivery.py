@@ -154,6 +154,7 @@ def _children(url: str, config: Path, *extra: str, count: int = 1) -> list[subpr
 
 
 @pytest.mark.slow
+@pytest.mark.reliability
 def test_two_dispatchers_started_together_deliver_each_message_once(tmp_path: Path, http_sink: HttpSink) -> None:
     engine, url = _store(tmp_path)
     config = _config(tmp_path, (http_sink.url("/hook"), "rm-RM1"))
@@ -172,6 +173,7 @@ def test_two_dispatchers_started_together_deliver_each_message_once(tmp_path: Pa
 
 
 @pytest.mark.slow
+@pytest.mark.reliability
 @pytest.mark.parametrize("point", ["dispatch-after-claim", "dispatch-after-send"])
 def test_a_dispatcher_killed_mid_batch_and_restarted_delivers_each_message_exactly_once(
         point: str, tmp_path: Path, http_sink: HttpSink) -> None:

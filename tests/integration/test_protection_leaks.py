@@ -33,7 +33,7 @@ from lifecycle.store.keystore import KeyStore
 from lifecycle.store.models import Customer, IngestionRun
 
 AS_OF = date(2026, 6, 30)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]  # make reliability (CI: .ci/run)
 
 _ID = re.compile(r"\d{17}[\dXx]")
 _MOBILE = re.compile(r"1[3-9]\d{9}")

@@ -70,6 +70,60 @@ DISPATCH_POINTS: dict[str, KillPoint] = {p.name: p for p in (
 )}
 
 
+def _kind_is(name: str) -> Callable[..., bool]:
+    """A rotation batch of one kind of key (rewrap_batch's third argument)."""
+    def check(*args: Any, **kwargs: Any) -> bool:
+        kind = kwargs.get("kind", args[2] if len(args) > 2 else None)
+        return getattr(kind, "name", None) == name
+    return check
+
+
+def _closing(*args: Any, **kwargs: Any) -> bool:
+    """The rotation's last record: the one that closes it with a status."""
+    return (args[3] if len(args) > 3 else kwargs.get("status")) is not None
+
+
+# Points of the night after integration (tests/support/night_child.py): decisions, labels,
+# care, the digests' dispatch, master-key rotation and erasure.
+NIGHT_POINTS: dict[str, KillPoint] = {p.name: p for p in (
+    KillPoint("decide-after-plan", "lifecycle.decisioning.service:plan_decisions", "after",
+              description="the decision run committed as running, the date's earlier results cleared"),
+    KillPoint("decide-mid-features", "lifecycle.decisioning.service:compute_partition_features", "after",
+              description="one partition's features committed, the other's not computed"),
+    KillPoint("decide-after-fit", "lifecycle.decisioning.service:fit_models", "after",
+              description="the models' fit committed, no decision made"),
+    KillPoint("decide-mid-partitions", "lifecycle.decisioning.service:decide_partition", "after",
+              description="one partition's decisions committed, the other's not made"),
+    KillPoint("decide-before-finish", "lifecycle.decisioning.service:finish_decisions", "before",
+              description="every decision committed, the run not closed"),
+    KillPoint("labels-before-groups", "lifecycle.segments.service:refresh_groups", "before",
+              description="labels written, groups not refreshed, in the open transaction"),
+    KillPoint("retention-before-entitlements", "lifecycle.care.service:_entitlement_changes", "before",
+              description="retention tasks inserted, entitlement changes not, in the open transaction"),
+    KillPoint("loyalty-before-expiry", "lifecycle.care.loyalty:expire", "before",
+              description="points earned, expiry not posted, in the open transaction"),
+    KillPoint("digests-enqueued", "lifecycle.care.digests:enqueue_digests", "after",
+              description="the RMs' digests committed in the outbox, none sent"),
+    KillPoint("digests-after-send", "lifecycle.care.outbox:record", "before", nth=2,
+              description="the second digest accepted by the channel, its outcome not recorded"),
+    KillPoint("rotate-after-first-batch", "lifecycle.protection.rotation:rewrap_batch", "after",
+              description="one batch of customer keys re-wrapped and committed, the rest on the old version"),
+    KillPoint("rotate-inside-batch", "lifecycle.protection.rotation:rewrap_data_keys", "after", nth=2,
+              description="the second batch re-wrapped in memory inside its open key-store transaction"),
+    KillPoint("rotate-mid-run-keys", "lifecycle.protection.rotation:rewrap_batch", "before",
+              when=_kind_is("run_keys"),
+              description="every customer key re-wrapped, the quarantine run keys not"),
+    KillPoint("rotate-before-close", "lifecycle.protection.rotation:_record", "before", when=_closing,
+              description="every key re-wrapped, the rotation's row not closed"),
+    KillPoint("erase-inside-transaction", "lifecycle.protection.erasure:_delete_quarantined_records", "after",
+              description="PII cleared, cards, messages, tasks and labels too, in the open transaction"),
+    KillPoint("erase-after-main-commit", "lifecycle.store.keystore:KeyStore.destroy_customer_key", "before",
+              description="the main database's erasure committed, the data key not destroyed"),
+    KillPoint("erase-after-key-destroyed", "lifecycle.store.keystore:KeyStore.destroy_customer_key", "after",
+              description="the data key destroyed, the command not finished"),
+)}
+
+
 def _resolve(target: str) -> tuple[Any, str]:
     module_name, _, path = target.partition(":")
     owner: Any = importlib.import_module(module_name)
@@ -85,7 +139,7 @@ def _die() -> None:
 
 def arm(name: str) -> None:
     """Patch the point's function in this process so that reaching it kills the process."""
-    point = POINTS.get(name) or DISPATCH_POINTS[name]
+    point = POINTS.get(name) or DISPATCH_POINTS.get(name) or NIGHT_POINTS[name]
     owner, attribute = _resolve(point.target)
     original = getattr(owner, attribute)
     seen = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def test_the_replayed_file_is_cut_to_a_sample_and_the_others_linked(tmp_path: Pa
     day = tmp_path / "landing" / "2026-06-30"
     day.mkdir(parents=True)
     (day / "transactions.csv").write_text("txn_id\n" + "".join(f"T{i}\n" for i in range(10)))
+    (day / "transactions.ctl").write_text("10,0\n")  # the full extract's totals (not read here)
     (day / "accounts.csv").write_text("account_no\n1\n")
     out = tmp_path / "sample"
     rows = sample_landing(tmp_path / "landing", out, sources, ["accounts", "transactions"],
@@ -76,6 +78,9 @@ def test_the_replayed_file_is_cut_to_a_sample_and_the_others_linked(tmp_path: Pa
     assert rows == 4
     assert (out / "2026-06-30" / "transactions.csv").read_text().splitlines() == ["txn_id", "T0", "T1", "T2", "T3"]
     assert (out / "2026-06-30" / "accounts.csv").is_symlink()
+    # the cut sample announces its own control totals, so the packaged config accepts it
+    sample = (out / "2026-06-30" / "transactions.csv").read_bytes()
+    assert (out / "2026-06-30" / "transactions.ctl").read_text() == f"4,{hashlib.sha256(sample).hexdigest()}\n"
 
 
 def test_the_recorded_command_line_hides_the_database_password() -> None:

@@ -28,7 +28,7 @@ def run(out: Path, seed: int, **kwargs: object) -> Path:
 def test_same_seed_and_arguments_give_byte_identical_files(tmp_path: Path) -> None:
     first = hashes(run(tmp_path / "a", 5, flaw_rate=0.02))
     second = hashes(run(tmp_path / "b", 5, flaw_rate=0.02))
-    assert len(first) == 16  # 12 landing files, 3 truth CSVs and the manifest
+    assert len(first) == 21  # 12 landing files, 5 control files, 3 truth CSVs and the manifest
     assert first == second
 
 
