@@ -100,6 +100,16 @@ def purge_quarantine(days: int) -> dict[str, int]:
     return {"quarantine_rows": purged.rows, "run_keys": purged.run_keys}
 
 
+@pii_safe_task("purge-facts")
+def purge_old_facts(days: int, today: date) -> dict[str, int]:
+    ctx = flow_context()
+    with database_writer():
+        deleted = purge.purge_facts(ctx.engine, today, days)
+    get_run_logger().info("facts: %d row(s) dated more than %d days ago deleted (%s)", sum(deleted.values()), days,
+                          ", ".join(f"{t} {n}" for t, n in deleted.items() if n) or "none")
+    return {f"facts_{t}": n for t, n in deleted.items()}
+
+
 @pii_safe_task("clear-delivered-message-bodies")
 def clear_delivered_message_bodies(days: int) -> int:
     ctx = flow_context()

@@ -16,6 +16,12 @@ function so the flow can log a count per kind:
   the period and has no quarantine row left is deleted, so what remains of an old
   run's rejects (in backups) can no longer be decrypted. The age condition on
   keys also protects a run that is writing its quarantine right now.
+* **Facts** — dated events (transactions, card spending, balance snapshots,
+  digital events, feedback, interactions) older than ``fact_retention_days``, and
+  history versions whose validity ended before then, are deleted. AML rules keep
+  transaction records at least five years, so a shorter period is refused when
+  the file is read; the period counts back from the purge day, and decisions for
+  dates inside it stay reproducible.
 * **Delivered message bodies** — the template context (clear for staff
   messages, encrypted for customers') of outbox messages sent more than
   ``delivered_message_body_days`` ago is cleared; the row stays as the record of
@@ -36,12 +42,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, delete, select, update
 
 from lifecycle.status import OutboxStatus
+from lifecycle.store.base import table_of
+from lifecycle.store.history import HISTORY
 from lifecycle.store.keystore import ID_CHUNK, KeyStore, RunKey
-from lifecycle.store.models import OutboxMessage, QuarantinedRow
+from lifecycle.store.models import (
+    BalanceSnapshot,
+    CardTransaction,
+    DigitalEvent,
+    Feedback,
+    Interaction,
+    OutboxMessage,
+    QuarantinedRow,
+    Transaction,
+)
 from lifecycle.yamlconfig import load_yaml_model
 
 DEFAULT_PURGE_FILE = Path(__file__).resolve().parents[1] / "config" / "purge.yaml"
 _DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
+AML_MINIMUM_DAYS = 5 * 366  # transaction records are kept at least five years (AML); leap days counted generously
+# Dated facts and the column that dates them.
+DATED_FACTS = ((Transaction, "txn_time"), (CardTransaction, "txn_time"), (BalanceSnapshot, "balance_date"),
+               (DigitalEvent, "event_time"), (Feedback, "feedback_date"), (Interaction, "interaction_time"))
 
 
 class PurgePolicy(BaseModel):
@@ -53,6 +74,8 @@ class PurgePolicy(BaseModel):
     landing_files_days: int = Field(ge=1, description="landing day-folders (raw extracts)")
     quarantine_days: int = Field(ge=1, description="quarantined rows and their run keys")
     delivered_message_body_days: int = Field(ge=1, description="bodies of sent care messages")
+    fact_retention_days: int = Field(
+        ge=AML_MINIMUM_DAYS, description="dated facts and ended history versions (AML: at least five years)")
 
 
 def load_purge_policy(path: Path | str | None = None) -> PurgePolicy:
@@ -114,3 +137,22 @@ def clear_delivered_bodies(engine: Engine, now: datetime, days: int) -> int:
             (OutboxMessage.context_enc.is_not(None)) | (OutboxMessage.context.is_not(None)))
             .values(context=None, context_enc=None))
     return int(result.rowcount or 0)
+
+
+def purge_facts(engine: Engine, today: date, days: int) -> dict[str, int]:
+    """Delete dated facts older than ``days`` and history versions that ended before then, in one
+    transaction (a purge is all or nothing); rows deleted per table."""
+    if days < AML_MINIMUM_DAYS:
+        raise ValueError(f"facts are kept at least {AML_MINIMUM_DAYS} days (AML), not {days}")
+    cutoff = today - timedelta(days=days)
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        for model, column in DATED_FACTS:
+            table = table_of(model)
+            dated = table.c[column]
+            bound = datetime.combine(cutoff, datetime.min.time()) if column.endswith("_time") else cutoff
+            counts[table.name] = int(conn.execute(delete(table).where(dated < bound)).rowcount or 0)
+        for history in HISTORY.values():
+            ended = history.c.valid_to.is_not(None) & (history.c.valid_to <= cutoff)
+            counts[history.name] = int(conn.execute(delete(history).where(ended)).rowcount or 0)
+    return counts

@@ -15,14 +15,21 @@ TODAY = date(2026, 6, 30)
 
 def test_the_packaged_purge_periods_load() -> None:
     assert load_purge_policy() == PurgePolicy(landing_files_days=30, quarantine_days=90,
-                                               delivered_message_body_days=30)
+                                               delivered_message_body_days=30, fact_retention_days=1830)
+
+
+FACTS = "fact_retention_days: 1830\n"
 
 
 @pytest.mark.parametrize(("text", "field"), [
-    ("landing_files_days: 0\nquarantine_days: 90\ndelivered_message_body_days: 30\n", "landing_files_days"),
-    ("landing_files_days: 30\nquarantine_days: ninety\ndelivered_message_body_days: 30\n", "quarantine_days"),
-    ("landing_files_days: 30\nquarantine_days: 90\n", "delivered_message_body_days"),
-    ("landing_files_days: 30\nquarantine_days: 90\ndelivered_message_body_days: 30\nlogs_days: 7\n", "logs_days"),
+    ("landing_files_days: 0\nquarantine_days: 90\ndelivered_message_body_days: 30\n" + FACTS, "landing_files_days"),
+    ("landing_files_days: 30\nquarantine_days: ninety\ndelivered_message_body_days: 30\n" + FACTS,
+     "quarantine_days"),
+    ("landing_files_days: 30\nquarantine_days: 90\n" + FACTS, "delivered_message_body_days"),
+    ("landing_files_days: 30\nquarantine_days: 90\ndelivered_message_body_days: 30\n" + FACTS + "logs_days: 7\n",
+     "logs_days"),
+    ("landing_files_days: 30\nquarantine_days: 90\ndelivered_message_body_days: 30\nfact_retention_days: 365\n",
+     "fact_retention_days"),  # AML keeps transaction records at least five years
 ])
 def test_a_bad_purge_file_names_the_file_and_the_field(tmp_path: Path, text: str, field: str) -> None:
     file = tmp_path / "purge.yaml"
