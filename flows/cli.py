@@ -76,9 +76,7 @@ def _rotate(args: argparse.Namespace, out: TextIO) -> int:
 
 def _erase(args: argparse.Namespace, out: TextIO) -> int:
     from flows.erase_customer import erase_customer
-    from lifecycle.protection.customers import check_customer_ref
 
-    check_customer_ref(args.customer)  # before anything runs: the value may be PII
     return _print(out, "erase-customer", erase_customer(customer_ref=args.customer, requested_by=args.requested_by,
                                                         reason=args.reason))
 
@@ -94,10 +92,13 @@ def _with_writer_limit(handler: Callable[[argparse.Namespace, TextIO], int]
     """Run ``handler`` after creating the database-writer limit on the ephemeral API (tasks/limits.py), so
     that a local run serialises its writers as a server does (and logs no "limit does not exist" per task)."""
     def run(args: argparse.Namespace, out: TextIO) -> int:
+        from lifecycle.protection.customers import check_customer_ref
         from lifecycle.settings import get_settings
         from tasks.context import flow_context
         from tasks.limits import ensure_ephemeral_writer_limit
 
+        if getattr(args, "customer", None) is not None:  # before anything, even the settings: the value may be PII
+            check_customer_ref(args.customer)
         flow_context()  # settings, stores and sources configuration first: a bad one exits 1 before any API starts
         ensure_ephemeral_writer_limit(get_settings().resolved_database_url)
         return handler(args, out)

@@ -157,8 +157,12 @@ def test_purge_flow_logs_a_count_per_kind(env: Env) -> None:
 
     state = purge(today=date(2026, 6, 30), return_state=True)
 
-    assert state.result() == {"landing_day_folders": 1, "quarantine_rows": 0, "run_keys": 0, "message_bodies": 1}
+    counts = state.result()
+    assert {k: v for k, v in counts.items() if not k.startswith("facts_")} == {
+        "landing_day_folders": 1, "quarantine_rows": 0, "run_keys": 0, "message_bodies": 1}
+    assert {k for k in counts if k.startswith("facts_")} >= {"facts_transactions", "facts_balance_snapshots"}
+    assert not any(v for k, v in counts.items() if k.startswith("facts_"))  # nothing five years old here
     assert sorted(p.name for p in landing.iterdir()) == ["2026-06-29"]
     logs = flow_run_logs(_flow_run_id(state))
-    for kind in ("landing: 1 day folder", "quarantine: 0 row", "care messages: 1 body"):
+    for kind in ("landing: 1 day folder", "quarantine: 0 row", "facts: 0 row", "care messages: 1 body"):
         assert any(m.startswith(kind) for m in logs), kind

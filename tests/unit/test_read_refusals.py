@@ -21,7 +21,7 @@ from lifecycle.integration.sources import load_sources
 AS_OF = date(2026, 6, 30)
 SOURCES = load_sources()
 RM = SOURCES["relationship_managers"]
-CARD_TXN = SOURCES["card_transactions"]
+CARD_TXN = SOURCES["card_transactions"].model_copy(update={"control": None})  # reading, not completeness
 HEADER = "rm_id,rm_name,branch_code,branch_name,city,notify_tag\n"
 ROWS = "R1,张伟,B01,北京分行,北京,rm-R1\nR2,王芳,B02,上海分行,上海,rm-R2\n"
 CARD_HEADER = "TXN_REF,CARD_NO,TXN_TS,AMT_FEN,MCC,MERCHANT_CITY\n"
