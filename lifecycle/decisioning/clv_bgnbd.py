@@ -117,7 +117,15 @@ class BgNbdModel:
         pole = c == 0.0  # x = 0 with a + b = 1 exactly: ₂F₁ has a pole there, the product does not
         c = np.where(pole, 1.0, c)
         hypergeometric = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
-        still_to_buy = -np.expm1((a - 1.0) * log_one_minus_z + np.log(hypergeometric))
+        # 1 − (1−z)^(a−1)·₂F₁, through expm1 where ₂F₁ > 0 (precise for a short horizon); with
+        # c = a + b + x − 1 < 0 (x = 0, a + b < 1) ₂F₁ can be negative and the product is formed directly.
+        positive = hypergeometric > 0.0
+        log_term = (a - 1.0) * log_one_minus_z + np.log(np.where(positive, hypergeometric, 1.0))
+        still_to_buy = np.where(
+            positive,
+            -np.expm1(log_term),
+            1.0 - np.exp((a - 1.0) * log_one_minus_z) * hypergeometric,
+        )
         purchases_if_active = c / (a - 1.0) * still_to_buy
         if np.any(pole):
             # lim c→0 of c·₂F₁(A, B; c; z) is A·B·z·₂F₁(A+1, B+1; 2; z); here A = −r, B = a − 1.

@@ -109,6 +109,16 @@ def test_conditional_expectation_matches_the_published_formula_in_high_precision
     assert float(model.expected_purchases(t, x, t_x, age)) == pytest.approx(expected, rel=1e-7, abs=1e-12)
 
 
+def test_a_negative_hypergeometric_term_below_the_pole_gives_the_published_value() -> None:
+    # x = 0 with a + b < 1 puts c = a + b + x - 1 below zero, where the transformed 2F1 is negative
+    # (found by the property test above: x=0, T=1, t=7, a=0.25, b=0.5 gave NaN).
+    model = BgNbdModel(r=0.4, alpha=6.0, a=0.25, b=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = float(model.expected_purchases(7.0, 0, 0.0, 1.0))
+    assert value == pytest.approx(_published_closed_form(model, 7.0, 0, 0.0, 1.0), rel=1e-7)
+
+
 @pytest.mark.parametrize("t", [0.5, 10.0, 52.0])
 def test_at_the_pole_of_the_hypergeometric_term_its_limit_is_used(t: float) -> None:
     # x = 0 and a + b = 1 make c = a + b + x - 1 zero; just beside it the formula is regular.
