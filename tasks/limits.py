@@ -16,14 +16,17 @@ on the limit's page — whatever worker or process they run in.
   local API of ``bank-lifecycle run`` and the demo creates it (limit 1 for SQLite)
   so that they run as a server would, without that warning on every task.
 * A slot is held for the whole task, never across tasks: steps nested inside a
-  writing task (those inside the day's transaction) take none, or a limit of 1
-  would wait on itself.
+  writing task (those inside the day's transaction, the refusal recorded when the
+  day's orphans put it over budget) take none, or a limit of 1 would wait on
+  itself. :func:`database_writer` knows it is nested from a context variable, so
+  this holds whatever the nested step's policy says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
@@ -33,14 +36,27 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 DATABASE_WRITERS = "lifecycle-database-writers"
 #: Slots held while a slot is taken are renewed every 75 % of this (Prefect's lease thread).
 LEASE_SECONDS = 300.0
+#: True while this context (a task and the tasks it runs inline) holds a slot.
+_HOLDING: ContextVar[bool] = ContextVar("lifecycle_database_writer_held", default=False)
 
 
 @contextmanager
 def database_writer() -> Iterator[None]:
-    """Hold one slot of :data:`DATABASE_WRITERS` for the duration (waits while all are taken)."""
+    """Hold one slot of :data:`DATABASE_WRITERS` for the duration (waits while all are taken).
+
+    Inside a step that already holds one (a nested task run), takes none: the
+    enclosing slot covers it.
+    """
+    if _HOLDING.get():
+        yield
+        return
     with concurrency(DATABASE_WRITERS, occupy=1, lease_duration=LEASE_SECONDS, strict=False,
                      raise_on_lease_renewal_failure=False):
-        yield
+        token = _HOLDING.set(True)
+        try:
+            yield
+        finally:
+            _HOLDING.reset(token)
 
 
 def default_writers(database_url: str) -> int:

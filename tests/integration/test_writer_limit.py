@@ -68,3 +68,25 @@ def test_with_one_slot_writing_partitions_run_one_at_a_time() -> None:
 @pytest.mark.usefixtures("no_writer_limit")
 def test_without_the_limit_writers_run_unhindered() -> None:
     assert len(_intervals("features")) == 3
+
+
+@pytest.mark.usefixtures("no_writer_limit")
+def test_a_writing_step_nested_in_a_writing_step_runs_inside_its_slot() -> None:
+    # A day whose orphans put it over budget records its refusal from inside ``load``: with one slot,
+    # the nested writer must not wait on the slot its own parent holds (the deployed run hung there).
+    assert POLICIES["load"].writes and POLICIES["record-refusal"].writes
+    with get_client(sync_client=True) as client:
+        ensure_writer_limit(client, 1)
+    steps = PrefectSteps()
+    outcome: list[str] = []
+
+    @flow(name="writer-limit-nested", persist_result=False)
+    def refused_day() -> str:
+        return steps("load", lambda: steps("record-refusal", lambda: "refusal recorded"))
+
+    runner = threading.Thread(target=lambda: outcome.append(refused_day()), daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert outcome == ["refusal recorded"], "the nested writer waited on its parent's slot"
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name(DATABASE_WRITERS).active_slots == 0
