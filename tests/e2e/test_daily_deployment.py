@@ -80,8 +80,10 @@ def _bank_home(base: Path) -> dict[str, str]:
     ``LIFECYCLE_*`` settings."""
     day = previous_day(SystemClock())
     generated = base / "generated"
+    # No planted flaws: the date changes every day, and at 150 customers one quarantined card holder's
+    # transactions are enough to put a small source over its error budget (the gate is tested elsewhere).
     assert synth(["--customers", str(CUSTOMERS), "--seed", "19", "--as-of", day.isoformat(), "--out",
-                  str(generated), "--flaw-rate", "0.01", "--txns-per-customer", "6"]) == 0
+                  str(generated), "--flaw-rate", "0", "--txns-per-customer", "6"]) == 0
     home = base / "home"
     home.mkdir()
     keyring = home / "keyring.json"
@@ -144,9 +146,6 @@ def _final_task_runs(server: PrefectServer, run_id: UUID) -> list[TaskRun]:
                       failure=lambda: f"task runs {sorted((t.name, str(t.state_name)) for t in seen)}")
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (issue 19): since the merge of the onboarding and "
-                   "reliability work the deployed daily run stops after the last fact load on a process worker "
-                   "(the same flow completes on the ephemeral API); under investigation")
 def test_the_daily_deployment_runs_from_prefect_yaml_without_parameters(
     tmp_path: Path, supervisor: ProcessSupervisor, server_database: Path
 ) -> None:
