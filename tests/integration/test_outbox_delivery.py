@@ -161,7 +161,8 @@ def test_two_dispatchers_started_together_deliver_each_message_once(tmp_path: Pa
     keys = [f"pair-{i:03d}" for i in range(60)]
     with engine.begin() as conn:
         enqueue(conn, [_digest(k, "rm-RM1", tasks=1) for k in keys], datetime.now())
-    children = _children(url, config, "--batch", "5", count=2)
+    children = _children(url, config, "--batch", "5", "--barrier", str(tmp_path / "barrier"), "--parties", "2",
+                         count=2)
     for child in children:
         _, err = child.communicate(timeout=300)
         assert child.returncode == 0, err[-2000:]

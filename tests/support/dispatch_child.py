@@ -1,6 +1,7 @@
 """Run the outbox dispatcher in this process, optionally killing it at a kill point.
 
     python tests/support/dispatch_child.py --db URL --notify apprise.yml [--kill-at P] [--offset S]
+        [--barrier DIR --parties N]           # wait, once imported, until N children are ready
         [--keystore URL --keyring-file PATH]   # customer messages: contexts opened, opt-outs withheld
 
 Exit codes: 0 done (prints the summary as JSON), -SIGKILL when killed at the point.
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +30,8 @@ def main() -> int:
     parser.add_argument("--lease", type=int, default=60)
     parser.add_argument("--keystore", help="key store URL: open customer messages' contexts")
     parser.add_argument("--keyring-file", type=Path)
+    parser.add_argument("--barrier", type=Path, help="folder where the children meet before dispatching")
+    parser.add_argument("--parties", type=int, default=1)
     args = parser.parse_args()
     from lifecycle.care.config import DispatcherRules, QuietHours
     from lifecycle.care.outbox import dispatch
@@ -52,11 +57,25 @@ def main() -> int:
         renderer = TemplateRenderer(decrypt=CustomerContexts(engine, KeyStore(make_engine(args.keystore)),
                                                              lambda: keyring, {"zh_CN": "示例银行", "en": "Bank"}))
         withhold = withheld
+    if args.barrier:
+        _meet(args.barrier, args.parties)
     summary = dispatch(engine, clock, AppriseNotifier(args.notify, timeout=5),
                        renderer, DispatcherRules(batch=args.batch, lease_seconds=args.lease,
                                                  backoff_seconds=1, max_attempts=5), quiet, withhold=withhold)
     print(json.dumps({"claimed": summary.claimed, "sent": summary.sent, "retried": summary.retried}))
     return 0
+
+
+def _meet(folder: Path, parties: int, timeout: float = 120.0) -> None:
+    """Start together: imports take seconds, so children started at once would otherwise run one after the
+    other and the first could drain the outbox alone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / str(os.getpid())).touch()
+    deadline = time.monotonic() + timeout
+    while len(list(folder.iterdir())) < parties:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {len(list(folder.iterdir()))} of {parties} dispatchers reached the barrier")
+        time.sleep(0.01)
 
 
 if __name__ == "__main__":
